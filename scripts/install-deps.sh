@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages SiteRelay needs to build, run and test, and nothing that is
+# already there. Uses sudo when not root. Safe to run again.
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build pkg-config
+    qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
+    libgl-dev
+    sqlite3
+)
+if [[ "${1:-}" == "--test" ]]; then
+    # valgrind checks the server for invalid memory accesses under disconnecting clients;
+    # util-linux brings setpriv/mount used by the storage-failure tests.
+    packages+=(valgrind util-linux procps)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+    packages+=(wrk procps)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+echo "Installing missing Debian packages: ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+    sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
