@@ -11,9 +11,9 @@ namespace SiteRelay {
 /// One complete, strictly valid HTTP/1.x request, cut out of a connection's byte stream.
 struct FramedRequest
 {
-    QByteArray raw;        ///< exactly the bytes of this request (head and body)
-    QByteArray method;     ///< e.g. "POST"
-    QByteArray target;     ///< origin-form request target, e.g. "/api/v1/submissions?x=1"
+    QByteArray raw;    ///< exactly the bytes of this request (head and body)
+    QByteArray method; ///< e.g. "POST"
+    QByteArray target; ///< origin-form request target, e.g. "/api/v1/submissions?x=1"
     int httpMinorVersion = 1;
     qint64 contentLength = 0;
     bool keepAlive = true; ///< false for "Connection: close", or HTTP/1.0 without keep-alive
@@ -22,9 +22,9 @@ struct FramedRequest
 /// Why a byte stream is not acceptable HTTP; the connection answers with this and closes.
 struct FramingError
 {
-    int status = 400;      ///< 400, 408, 411, 413, 431, 501 or 505
-    QByteArray code;       ///< machine-readable, e.g. "conflicting_framing", "body_too_large"
-    QString message;       ///< for a human: what was wrong and what to do
+    int status = 400; ///< 400, 408, 411, 413, 431, 501 or 505
+    QByteArray code;  ///< machine-readable, e.g. "conflicting_framing", "body_too_large"
+    QString message;  ///< for a human: what was wrong and what to do
 };
 
 /**
@@ -86,15 +86,39 @@ public:
     qint64 bufferedBytes() const;
 
 private:
-    // Implementation detail; see httprequestframer.cpp.
-    struct Head;
+    // Per-head facts that only matter until the head is complete.
+    struct Head
+    {
+        int hostCount = 0;
+        int contentLengthCount = 0;
+        bool transferEncoding = false;
+        bool connectionClose = false;
+        bool connectionKeepAlive = false;
+    };
+    enum class LineOutcome { Continue, HeadComplete, Failed };
+
+    bool scanHead();
+    LineOutcome processLine(QByteArrayView line);
+    bool parseRequestLine(QByteArrayView line);
+    bool parseHeaderLine(QByteArrayView line);
+    bool finishHead();
+    bool fail(int status, QByteArray code, QString message);
+    void startNextRequest();
+    void compact();
+
     Limits m_limits;
     QByteArray m_buffer;
+    qsizetype m_readPos = 0; ///< start of the current request in m_buffer; bytes before it are consumed
+    qsizetype m_scanPos = 0; ///< next head byte to examine, so appends never rescan the head
+    qsizetype m_lineStart = 0;
     Result m_state = Result::NeedMore;
     FramingError m_error;
     FramedRequest m_ready;
-    qint64 m_headLength = -1;      ///< bytes of the parsed head of the current request, -1 if not yet parsed
-    FramedRequest m_current;       ///< parsed head of the current request
+    qint64 m_headLength = -1; ///< bytes of the parsed head of the current request, -1 if not yet parsed
+    FramedRequest m_current;  ///< parsed head of the current request
+    Head m_head;
+    bool m_sawRequestLine = false;
+    bool m_skippedEmptyLine = false;
     bool m_expectContinue = false;
     bool m_continueSent = false;
 };
