@@ -22,11 +22,12 @@ struct Error
 {
     ErrorCode code = ErrorCode::Internal;
     QString message;
-    QString field; ///< the request field at fault, when there is one
+    QString field;  ///< the request field at fault, when there is one
+    QString reason; ///< optional machine-readable refinement, e.g. "missing_field" (API error code)
 
-    static Error invalid(const QString &field, const QString &message)
+    static Error invalid(const QString &field, const QString &message, const QString &reason = QString())
     {
-        return {ErrorCode::InvalidArgument, message, field};
+        return {ErrorCode::InvalidArgument, message, field, reason};
     }
 };
 

@@ -1,0 +1,103 @@
+#include "commandline.h"
+
+#include "settings.h"
+
+#include <QCommandLineParser>
+#include <QStandardPaths>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace SiteRelay {
+
+Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        u"SiteRelay receives ePRO questionnaire submissions from clinic tablets, stores them durably in SQLite "
+        u"and acknowledges each only after it is on disk.\n\n"
+        u"Commands:\n"
+        u"  (none)                                 run the ingest server (and the window, with a display)\n"
+        u"  device add NAME [--role device|coordinator]\n"
+        u"                                         add a device; its token is printed once, on the last line\n"
+        u"  device list                            list devices: id, name, role, created, last seen, revoked\n"
+        u"  device revoke ID                       revoke a device's token, at once, also for a running server\n\n"
+        u"Settings (--set KEY=VALUE, or the INI file; see docs/CONFIGURATION.md):\n"_s +
+        [] {
+            QString keys;
+            for (const auto &spec : settingSpecs())
+                keys += u"  %1 (default %2)\n"_s.arg(spec.name, spec.defaultValue.toString());
+            return keys;
+        }());
+    const QCommandLineOption helpOption = parser.addHelpOption();
+    const QCommandLineOption versionOption = parser.addVersionOption();
+    const QCommandLineOption headless(u"headless"_s, u"Run without a window even when a display is available."_s);
+    const QCommandLineOption bind(u"bind"_s, u"Address to listen on (default 0.0.0.0)."_s, u"ADDR"_s);
+    const QCommandLineOption port(u"port"_s, u"Port to listen on (default 8787; 0 picks a free one)."_s, u"N"_s);
+    const QCommandLineOption dataDir(u"data-dir"_s, u"Folder for the database and settings (default: %1)."_s.arg(
+                                                        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
+                                     u"DIR"_s);
+    const QCommandLineOption config(u"config"_s, u"Settings file (default: DIR/siterelay.ini)."_s, u"FILE"_s);
+    const QCommandLineOption set(u"set"_s, u"Override one setting; may be repeated."_s, u"KEY=VALUE"_s);
+    const QCommandLineOption role(u"role"_s, u"With device add: device (default) or coordinator."_s, u"ROLE"_s);
+    parser.addOptions({headless, bind, port, dataDir, config, set, role});
+    parser.addPositionalArgument(u"command"_s, u"Optional: device add|list|revoke ..."_s, u"[command]"_s);
+
+    CommandLine result;
+    result.helpText = parser.helpText();
+    if (!parser.parse(arguments))
+        return Error::invalid(QString(), parser.errorText());
+    if (parser.isSet(helpOption)) {
+        result.command = Command::Help;
+        return result;
+    }
+    if (parser.isSet(versionOption)) {
+        result.command = Command::Version;
+        return result;
+    }
+
+    result.headless = parser.isSet(headless);
+    result.dataDir = parser.isSet(dataDir) ? parser.value(dataDir)
+                                           : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    result.configFile = parser.isSet(config) ? parser.value(config) : result.dataDir + u"/siterelay.ini"_s;
+    const QStringList assignments = parser.values(set);
+    for (const QString &assignment : assignments) {
+        auto parsed = Settings::parseAssignment(assignment);
+        if (!parsed)
+            return parsed.error();
+        result.overrides.insert(parsed->first, parsed->second);
+    }
+    if (parser.isSet(bind))
+        result.overrides.insert(u"server/bind"_s, parser.value(bind));
+    if (parser.isSet(port))
+        result.overrides.insert(u"server/port"_s, parser.value(port));
+
+    const QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty())
+        return result;
+    if (positional.first() != "device"_L1)
+        return Error::invalid(positional.first(), u"unknown command \"%1\"; see --help"_s.arg(positional.first()));
+    const QString action = positional.value(1);
+    if (action == "add"_L1) {
+        if (positional.size() != 3 || positional[2].trimmed().isEmpty())
+            return Error::invalid(u"NAME"_s, u"usage: siterelay device add NAME [--role device|coordinator]"_s);
+        result.command = Command::DeviceAdd;
+        result.deviceName = positional[2].trimmed();
+        if (parser.isSet(role))
+            result.deviceRole = parser.value(role);
+        if (result.deviceRole != "device"_L1 && result.deviceRole != "coordinator"_L1)
+            return Error::invalid(u"--role"_s, u"--role must be device or coordinator, not \"%1\""_s.arg(result.deviceRole));
+    } else if (action == "list"_L1 && positional.size() == 2) {
+        result.command = Command::DeviceList;
+    } else if (action == "revoke"_L1 && positional.size() == 3) {
+        bool ok = false;
+        result.deviceId = positional[2].toLongLong(&ok);
+        if (!ok || result.deviceId <= 0)
+            return Error::invalid(u"ID"_s, u"device revoke needs a device id (a number from `device list`), not \"%1\""_s.arg(positional[2]));
+        result.command = Command::DeviceRevoke;
+    } else {
+        return Error::invalid(u"device"_s, u"usage: siterelay device add NAME [--role R] | device list | device revoke ID"_s);
+    }
+    return result;
+}
+
+} // namespace SiteRelay

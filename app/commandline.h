@@ -1,0 +1,29 @@
+#pragma once
+
+#include "expected.h"
+
+#include <QHash>
+#include <QString>
+#include <QStringList>
+
+namespace SiteRelay {
+
+/// What the command line asked for, after QCommandLineParser and our own checks.
+struct CommandLine
+{
+    enum class Command { Serve, DeviceAdd, DeviceList, DeviceRevoke, Help, Version };
+    Command command = Command::Serve;
+    bool headless = false;
+    QString dataDir;
+    QString configFile;
+    QHash<QString, QString> overrides; ///< --set and the --bind/--port shortcuts
+    QString deviceName;
+    QString deviceRole = QStringLiteral("device");
+    qint64 deviceId = 0;
+    QString helpText;
+
+    /// Parses arguments (including argv[0]). Errors name the offending argument.
+    static Expected<CommandLine> parse(const QStringList &arguments);
+};
+
+} // namespace SiteRelay

@@ -1,0 +1,96 @@
+#include "devicecommands.h"
+
+#include "serverhost.h"
+#include "settings.h"
+#include "storereader.h"
+#include "submissionstore.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace SiteRelay {
+namespace {
+
+Expected<std::unique_ptr<SubmissionStore>> openStore(const CommandLine &commandLine)
+{
+    auto settings = Settings::load(commandLine.configFile, commandLine.overrides);
+    if (!settings)
+        return settings.error();
+    SubmissionStore::Options options;
+    options.databasePath = ServerHost::databasePath(commandLine.dataDir);
+    options.synchronous = settings->text(SettingKey::StorageSynchronous);
+    options.busyTimeoutMs = settings->integer(SettingKey::StorageBusyTimeoutMs);
+    return SubmissionStore::open(options);
+}
+
+QString orDash(const QString &text)
+{
+    return text.isEmpty() ? u"-"_s : text;
+}
+
+} // namespace
+
+int runDeviceCommand(const CommandLine &commandLine, QTextStream &out, QTextStream &err)
+{
+    auto store = openStore(commandLine);
+    if (!store) {
+        err << "siterelay: " << store.error().message << Qt::endl;
+        return 1;
+    }
+    switch (commandLine.command) {
+    case CommandLine::Command::DeviceAdd: {
+        const DeviceRole role = deviceRoleFromString(commandLine.deviceRole).value_or(DeviceRole::Device);
+        // A command-line tool may wait: there is no event loop to keep responsive.
+        const Expected<NewDevice> added = (*store)->addDevice(commandLine.deviceName, role, u"cli"_s).result();
+        if (!added) {
+            err << "siterelay: " << added.error().message << Qt::endl;
+            return 1;
+        }
+        out << "Added " << toString(added->record.role) << " " << added->record.id << " \"" << added->record.name
+            << "\". Its token is shown this once; store it on the device now:" << Qt::endl;
+        out << added->token << Qt::endl;
+        return 0;
+    }
+    case CommandLine::Command::DeviceRevoke: {
+        const Expected<DeviceRecord> revoked = (*store)->revokeDevice(commandLine.deviceId, u"cli"_s).result();
+        if (!revoked) {
+            err << "siterelay: " << revoked.error().message << Qt::endl;
+            return revoked.error().code == ErrorCode::NotFound ? 2 : 1;
+        }
+        out << "Revoked device " << revoked->id << " \"" << revoked->name << "\" at " << revoked->revokedAt << Qt::endl;
+        return 0;
+    }
+    case CommandLine::Command::DeviceList: {
+        auto reader = StoreReader::open((*store)->databasePath());
+        if (!reader) {
+            err << "siterelay: " << reader.error().message << Qt::endl;
+            return 1;
+        }
+        auto devices = (*reader)->devices();
+        if (!devices) {
+            err << "siterelay: " << devices.error().message << Qt::endl;
+            return 1;
+        }
+        out << u"%1  %2  %3  %4  %5  %6"_s.arg(u"ID"_s, 4)
+                   .arg(u"NAME"_s, -24)
+                   .arg(u"ROLE"_s, -11)
+                   .arg(u"CREATED"_s, -24)
+                   .arg(u"LAST SEEN"_s, -24)
+                   .arg(u"REVOKED"_s)
+            << Qt::endl;
+        for (const DeviceRecord &device : std::as_const(*devices)) {
+            out << u"%1  %2  %3  %4  %5  %6"_s.arg(device.id, 4)
+                       .arg(device.name, -24)
+                       .arg(toString(device.role), -11)
+                       .arg(device.createdAt, -24)
+                       .arg(orDash(device.lastSeenAt), -24)
+                       .arg(orDash(device.revokedAt))
+                << Qt::endl;
+        }
+        return 0;
+    }
+    default:
+        return 1;
+    }
+}
+
+} // namespace SiteRelay
