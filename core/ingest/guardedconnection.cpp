@@ -88,6 +88,7 @@ void GuardedConnection::onReadyRead()
         return; // our own re-emission for QtHttpServer
     // Take every byte, always: what is left in the socket would reach QtHttpServer unchecked.
     const QByteArray bytes = m_socket->readAll();
+    consumeOpenTransaction();
     if (m_closing)
         return;
     m_framer.append(bytes);
@@ -145,6 +146,7 @@ void GuardedConnection::dispatch(FramedRequest request)
     // Hand the one request to QtHttpServer: push its bytes back into the socket's read buffer
     // (in reverse, since ungetChar prepends) and let its readyRead slot parse them.
     m_feeding = true;
+    consumeOpenTransaction();
     const QByteArray &raw = request.raw;
     for (qsizetype i = raw.size(); i-- > 0;)
         m_socket->ungetChar(raw.at(i));
@@ -160,6 +162,15 @@ void GuardedConnection::dispatch(FramedRequest request)
         m_awaitingResponse = false;
         reject(400, "unparseable_request", u"The request could not be parsed."_s);
     }
+}
+
+void GuardedConnection::consumeOpenTransaction()
+{
+    // QtHttpServer's own readyRead slot runs after ours, finds nothing to read and leaves a read
+    // transaction open; reads inside it do not consume. Committing ends it, so bytes we read are
+    // gone from the socket and ungetChar() really pushes bytes back.
+    if (m_socket->isTransactionStarted())
+        m_socket->commitTransaction();
 }
 
 void GuardedConnection::responseWritten()

@@ -49,6 +49,7 @@ private:
     void dispatch(FramedRequest request);
     void reject(int status, const QByteArray &code, const QString &message);
     void closeConnection();
+    void consumeOpenTransaction();
     void updateBufferedBytes();
     void restartIdleTimer();
 
