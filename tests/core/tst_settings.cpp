@@ -1,4 +1,5 @@
 #include "settings.h"
+#include "testpaths.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -15,6 +16,7 @@ private Q_SLOTS:
     void rejectsBadValues_data();
     void rejectsBadValues();
     void parsesAssignments();
+    void everyKeyIsDocumented();
 };
 
 void TstSettings::defaultsComeFromTheTable()
@@ -75,6 +77,16 @@ void TstSettings::parsesAssignments()
     QCOMPARE(ok->second, u"1024"_s);
     QVERIFY(!Settings::parseAssignment(u"novalue"_s));
     QVERIFY(!Settings::parseAssignment(u"=5"_s));
+}
+
+void TstSettings::everyKeyIsDocumented()
+{
+    QFile doc(Test::sourceDir() + u"/docs/CONFIGURATION.md"_s);
+    QVERIFY(doc.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(doc.readAll());
+    QVERIFY(settingSpecs().size() >= 10);
+    for (const SettingSpec &spec : settingSpecs())
+        QVERIFY2(text.contains(u"`%1`"_s.arg(spec.name)), qPrintable(spec.name + u" is not in docs/CONFIGURATION.md"_s));
 }
 
 QTEST_GUILESS_MAIN(TstSettings)
