@@ -86,7 +86,8 @@ void TstSettings::everyKeyIsDocumented()
     const QString text = QString::fromUtf8(doc.readAll());
     QVERIFY(settingSpecs().size() >= 10);
     for (const SettingSpec &spec : settingSpecs())
-        QVERIFY2(text.contains(u"`%1`"_s.arg(spec.name)), qPrintable(spec.name + u" is not in docs/CONFIGURATION.md"_s));
+        QVERIFY2(text.contains(u"`%1`"_s.arg(spec.name)),
+                 qPrintable(spec.name + u" is not in docs/CONFIGURATION.md"_s));
 }
 
 QTEST_GUILESS_MAIN(TstSettings)
