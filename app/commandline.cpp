@@ -33,8 +33,9 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     const QCommandLineOption headless(u"headless"_s, u"Run without a window even when a display is available."_s);
     const QCommandLineOption bind(u"bind"_s, u"Address to listen on (default 0.0.0.0)."_s, u"ADDR"_s);
     const QCommandLineOption port(u"port"_s, u"Port to listen on (default 8787; 0 picks a free one)."_s, u"N"_s);
-    const QCommandLineOption dataDir(u"data-dir"_s, u"Folder for the database and settings (default: %1)."_s.arg(
-                                                        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
+    const QCommandLineOption dataDir(u"data-dir"_s,
+                                     u"Folder for the database and settings (default: %1)."_s.arg(
+                                         QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)),
                                      u"DIR"_s);
     const QCommandLineOption config(u"config"_s, u"Settings file (default: DIR/siterelay.ini)."_s, u"FILE"_s);
     const QCommandLineOption set(u"set"_s, u"Override one setting; may be repeated."_s, u"KEY=VALUE"_s);
@@ -85,17 +86,21 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
         if (parser.isSet(role))
             result.deviceRole = parser.value(role);
         if (result.deviceRole != "device"_L1 && result.deviceRole != "coordinator"_L1)
-            return Error::invalid(u"--role"_s, u"--role must be device or coordinator, not \"%1\""_s.arg(result.deviceRole));
+            return Error::invalid(u"--role"_s,
+                                  u"--role must be device or coordinator, not \"%1\""_s.arg(result.deviceRole));
     } else if (action == "list"_L1 && positional.size() == 2) {
         result.command = Command::DeviceList;
     } else if (action == "revoke"_L1 && positional.size() == 3) {
         bool ok = false;
         result.deviceId = positional[2].toLongLong(&ok);
         if (!ok || result.deviceId <= 0)
-            return Error::invalid(u"ID"_s, u"device revoke needs a device id (a number from `device list`), not \"%1\""_s.arg(positional[2]));
+            return Error::invalid(
+                u"ID"_s,
+                u"device revoke needs a device id (a number from `device list`), not \"%1\""_s.arg(positional[2]));
         result.command = Command::DeviceRevoke;
     } else {
-        return Error::invalid(u"device"_s, u"usage: siterelay device add NAME [--role R] | device list | device revoke ID"_s);
+        return Error::invalid(u"device"_s,
+                              u"usage: siterelay device add NAME [--role R] | device list | device revoke ID"_s);
     }
     return result;
 }

@@ -18,8 +18,7 @@ namespace SiteRelay {
 CompositionRoot::CompositionRoot(const CommandLine &commandLine, QObject *parent)
     : QObject(parent)
     , m_commandLine(commandLine)
-{
-}
+{}
 
 CompositionRoot::~CompositionRoot()
 {

@@ -41,7 +41,8 @@ Expected<Done> applyMigrations(QSqlDatabase &db)
     if (current > target)
         return Error{ErrorCode::StorageUnavailable,
                      u"the database has schema version %1, newer than this SiteRelay understands (%2); "
-                     u"run the newer SiteRelay or restore a backup"_s.arg(current).arg(target),
+                     u"run the newer SiteRelay or restore a backup"_s.arg(current)
+                         .arg(target),
                      QString(), u"schema_too_new"_s};
     if (current == target)
         return Done{};
@@ -61,8 +62,9 @@ Expected<Done> applyMigrations(QSqlDatabase &db)
         const QStringList statements = Database::splitStatements(QString::fromUtf8(file.readAll()));
         for (const QString &statement : statements) {
             if (auto done = Database::exec(db, statement); !done)
-                return rollback(Error{ErrorCode::StorageUnavailable,
-                                      u"migration %1 failed: %2"_s.arg(QFileInfo(path).fileName(), done.error().message)});
+                return rollback(
+                    Error{ErrorCode::StorageUnavailable,
+                          u"migration %1 failed: %2"_s.arg(QFileInfo(path).fileName(), done.error().message)});
         }
         qCInfo(lcStore) << "applied migration" << QFileInfo(path).fileName();
     }
@@ -83,8 +85,8 @@ int Database::schemaVersion()
 
 Error Database::storageError(const QString &what, const QSqlError &error)
 {
-    return Error{ErrorCode::StorageUnavailable,
-                 u"database error while %1: %2"_s.arg(what, error.text()), QString(), u"storage_unavailable"_s};
+    return Error{ErrorCode::StorageUnavailable, u"database error while %1: %2"_s.arg(what, error.text()), QString(),
+                 u"storage_unavailable"_s};
 }
 
 Expected<Done> Database::exec(QSqlDatabase &db, const QString &sql)

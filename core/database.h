@@ -24,7 +24,7 @@ public:
         QString connectionName;
         QString synchronous = QStringLiteral("FULL"); ///< FULL or NORMAL
         int busyTimeoutMs = 5000;
-        bool readOnly = false;  ///< a reader: no migrations, no writes
+        bool readOnly = false; ///< a reader: no migrations, no writes
     };
 
     /// The schema version this build writes (the highest resources/sql/NNN_*.sql).

@@ -9,13 +9,13 @@ namespace SiteRelay {
  * status in one place (ApiErrorMapper); the command line prints the message.
  */
 enum class ErrorCode {
-    InvalidArgument,   ///< the caller sent something malformed or out of range
-    NotFound,          ///< no such record (or not visible to this caller)
-    Conflict,          ///< the record exists with other content
-    Unauthenticated,   ///< no, unknown or revoked credentials
-    Forbidden,         ///< authenticated but not allowed
-    StorageUnavailable,///< the database could not commit (disk full, read-only, locked)
-    Internal,          ///< a bug or an unexpected state; details are in the debug log
+    InvalidArgument,    ///< the caller sent something malformed or out of range
+    NotFound,           ///< no such record (or not visible to this caller)
+    Conflict,           ///< the record exists with other content
+    Unauthenticated,    ///< no, unknown or revoked credentials
+    Forbidden,          ///< authenticated but not allowed
+    StorageUnavailable, ///< the database could not commit (disk full, read-only, locked)
+    Internal,           ///< a bug or an unexpected state; details are in the debug log
 };
 
 struct Error

@@ -16,8 +16,12 @@ template <typename T>
 class [[nodiscard]] Expected
 {
 public:
-    Expected(T value) : m_state(std::in_place_index<0>, std::move(value)) {}
-    Expected(Error error) : m_state(std::in_place_index<1>, std::move(error)) {}
+    Expected(T value)
+        : m_state(std::in_place_index<0>, std::move(value))
+    {}
+    Expected(Error error)
+        : m_state(std::in_place_index<1>, std::move(error))
+    {}
 
     bool hasValue() const { return m_state.index() == 0; }
     explicit operator bool() const { return hasValue(); }

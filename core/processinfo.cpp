@@ -12,7 +12,9 @@ ProcessInfo ProcessInfo::current()
         return info;
     const QList<QByteArray> lines = status.readAll().split('\n');
     for (const QByteArray &line : lines) {
-        const auto kib = [&line] { return line.mid(line.indexOf(':') + 1).trimmed().split(' ').value(0).toLongLong() * 1024; };
+        const auto kib = [&line] {
+            return line.mid(line.indexOf(':') + 1).trimmed().split(' ').value(0).toLongLong() * 1024;
+        };
         if (line.startsWith("Threads:"))
             info.threads = line.mid(8).trimmed().toInt();
         else if (line.startsWith("VmRSS:"))

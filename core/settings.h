@@ -32,12 +32,12 @@ enum class SettingKey {
 struct SettingSpec
 {
     SettingKey key;
-    QString name;          ///< "group/key" as in the INI file and on the command line
-    QMetaType::Type type;  ///< Int, Bool or QString
+    QString name;         ///< "group/key" as in the INI file and on the command line
+    QMetaType::Type type; ///< Int, Bool or QString
     QVariant defaultValue;
-    qint64 minimum = 0;    ///< for Int settings
-    qint64 maximum = 0;    ///< for Int settings
-    QStringList choices;   ///< for QString settings with a fixed set of values (empty: any)
+    qint64 minimum = 0;  ///< for Int settings
+    qint64 maximum = 0;  ///< for Int settings
+    QStringList choices; ///< for QString settings with a fixed set of values (empty: any)
     QString description;
 };
 

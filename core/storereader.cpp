@@ -19,7 +19,9 @@ Error unauthenticated(const QString &message)
 
 } // namespace
 
-StoreReader::StoreReader(QString connectionName) : m_connectionName(std::move(connectionName)) {}
+StoreReader::StoreReader(QString connectionName)
+    : m_connectionName(std::move(connectionName))
+{}
 
 Expected<std::unique_ptr<StoreReader>> StoreReader::open(const QString &databasePath)
 {
@@ -54,7 +56,8 @@ Expected<AuthenticatedDevice> StoreReader::authenticate(QByteArrayView token)
     query.addBindValue(parsed->deviceId);
     if (!query.exec())
         return Database::storageError(u"checking a token"_s, query.lastError());
-    if (!query.next() || !DeviceToken::verify(query.value(1).toByteArray(), query.value(2).toByteArray(), parsed->secret))
+    if (!query.next() ||
+        !DeviceToken::verify(query.value(1).toByteArray(), query.value(2).toByteArray(), parsed->secret))
         return unauthenticated(u"the bearer token is not known to this site"_s);
     if (!query.value(3).isNull())
         return unauthenticated(u"this device's token was revoked; enroll the device again"_s);

@@ -9,9 +9,10 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace SiteRelay {
 
-StoreWriter::StoreWriter(Database::Options options, int maxBatch) : m_options(std::move(options)), m_maxBatch(maxBatch)
-{
-}
+StoreWriter::StoreWriter(Database::Options options, int maxBatch)
+    : m_options(std::move(options))
+    , m_maxBatch(maxBatch)
+{}
 
 StoreWriter::~StoreWriter()
 {
@@ -30,7 +31,8 @@ Expected<Done> StoreWriter::openDatabase()
 void StoreWriter::enqueue(std::shared_ptr<WriteJob> job)
 {
     if (!m_open) {
-        job->failed(Error{ErrorCode::StorageUnavailable, u"the database is closed"_s, QString(), u"storage_unavailable"_s});
+        job->failed(
+            Error{ErrorCode::StorageUnavailable, u"the database is closed"_s, QString(), u"storage_unavailable"_s});
         return;
     }
     m_batch.push_back(std::move(job));

@@ -31,7 +31,11 @@ class PromisedWriteJob final : public WriteJob
 {
 public:
     using Work = std::function<Expected<T>(QSqlDatabase &)>;
-    explicit PromisedWriteJob(Work work) : m_work(std::move(work)) { m_promise.start(); }
+    explicit PromisedWriteJob(Work work)
+        : m_work(std::move(work))
+    {
+        m_promise.start();
+    }
     QFuture<Expected<T>> future() { return m_promise.future(); }
 
     Expected<Done> execute(QSqlDatabase &db) override

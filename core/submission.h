@@ -18,12 +18,12 @@ enum class SubmissionSource {
  */
 struct NewSubmission
 {
-    QString submissionId;    ///< lower-case canonical UUID, the client's idempotency key
-    qint64 deviceId = 0;     ///< the authenticated device that sent it
+    QString submissionId; ///< lower-case canonical UUID, the client's idempotency key
+    qint64 deviceId = 0;  ///< the authenticated device that sent it
     QString patientId;
     QString trialId;
     QString questionnaireId;
-    QString completedAt;     ///< RFC 3339 as sent, normalised to UTC ISO 8601 with milliseconds
+    QString completedAt; ///< RFC 3339 as sent, normalised to UTC ISO 8601 with milliseconds
     QJsonObject answers;
     SubmissionSource source = SubmissionSource::ApiV1;
 
@@ -35,8 +35,8 @@ struct NewSubmission
 struct SubmissionReceipt
 {
     QString submissionId;
-    QString status;     ///< the submission's current state, "pending" when just stored
-    QString receivedAt; ///< UTC ISO 8601 with milliseconds, from the first time it was stored
+    QString status;         ///< the submission's current state, "pending" when just stored
+    QString receivedAt;     ///< UTC ISO 8601 with milliseconds, from the first time it was stored
     bool duplicate = false; ///< true when it had been stored before with the same content
 };
 

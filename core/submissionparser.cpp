@@ -78,9 +78,9 @@ Expected<QString> requireCompletedAt(const QJsonObject &object, const QDateTime 
         return text;
     const QDateTime completed = SubmissionParser::parseRfc3339(*text);
     if (!completed.isValid())
-        return Error::invalid(name,
-                              u"completedAt must be an RFC 3339 date-time with an offset, e.g. 2026-11-26T09:30:00+01:00"_s,
-                              u"invalid_field"_s);
+        return Error::invalid(
+            name, u"completedAt must be an RFC 3339 date-time with an offset, e.g. 2026-11-26T09:30:00+01:00"_s,
+            u"invalid_field"_s);
     if (completed.secsTo(nowUtc) < -MaxFutureSkewSeconds)
         return Error::invalid(name, u"completedAt is more than a day in the future; check the tablet's clock"_s,
                               u"invalid_field"_s);
@@ -94,15 +94,17 @@ Expected<QString> requireQuestionnaire(const QJsonObject &object, const Question
     if (!id)
         return id;
     if (!catalog.find(*id))
-        return Error::invalid(name,
-                              u"unknown questionnaire \"%1\"; this site knows %2"_s.arg(*id, catalog.ids().join(u", "_s)),
-                              u"unknown_questionnaire"_s);
+        return Error::invalid(
+            name, u"unknown questionnaire \"%1\"; this site knows %2"_s.arg(*id, catalog.ids().join(u", "_s)),
+            u"unknown_questionnaire"_s);
     return id;
 }
 
 } // namespace
 
-SubmissionParser::SubmissionParser(const QuestionnaireCatalog &catalog) : m_catalog(catalog) {}
+SubmissionParser::SubmissionParser(const QuestionnaireCatalog &catalog)
+    : m_catalog(catalog)
+{}
 
 bool SubmissionParser::isValidIdentifier(QStringView id)
 {

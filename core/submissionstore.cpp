@@ -60,7 +60,9 @@ Expected<DeviceRecord> readDevice(QSqlDatabase &db, qint64 id)
 
 } // namespace
 
-SubmissionStore::SubmissionStore(const Options &options) : m_options(options) {}
+SubmissionStore::SubmissionStore(const Options &options)
+    : m_options(options)
+{}
 
 Expected<std::unique_ptr<SubmissionStore>> SubmissionStore::open(const Options &options)
 {
@@ -104,7 +106,8 @@ void SubmissionStore::post(std::shared_ptr<WriteJob> job)
 {
     StoreWriter *writer = m_writer.data();
     if (!writer) {
-        job->failed(Error{ErrorCode::StorageUnavailable, u"the store is shut down"_s, QString(), u"storage_unavailable"_s});
+        job->failed(
+            Error{ErrorCode::StorageUnavailable, u"the store is shut down"_s, QString(), u"storage_unavailable"_s});
         return;
     }
     QMetaObject::invokeMethod(
@@ -123,7 +126,8 @@ QFuture<Expected<T>> SubmissionStore::submit(Work work)
 void SubmissionStore::drain()
 {
     if (m_writer)
-        QMetaObject::invokeMethod(m_writer, [writer = m_writer.data()] { writer->flush(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_writer, [writer = m_writer.data()] { writer->flush(); }, Qt::BlockingQueuedConnection);
 }
 
 QFuture<Expected<SubmissionReceipt>> SubmissionStore::append(const NewSubmission &submission)
@@ -179,7 +183,8 @@ QFuture<Expected<NewDevice>> SubmissionStore::addDevice(const QString &name, Dev
         const QByteArray salt = DeviceToken::newSalt();
         const QByteArray secret = DeviceToken::newSecret();
         QSqlQuery insert(db);
-        insert.prepare(u"INSERT INTO devices (name, role, token_salt, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"_s);
+        insert.prepare(
+            u"INSERT INTO devices (name, role, token_salt, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"_s);
         insert.addBindValue(name);
         insert.addBindValue(toString(role));
         insert.addBindValue(salt);

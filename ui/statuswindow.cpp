@@ -7,7 +7,8 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace SiteRelay {
 
-StatusWindow::StatusWindow(const QString &listenUrl, const QString &dataDir, QWidget *parent) : QMainWindow(parent)
+StatusWindow::StatusWindow(const QString &listenUrl, const QString &dataDir, QWidget *parent)
+    : QMainWindow(parent)
 {
     setObjectName(u"statusWindow"_s);
     setWindowTitle(u"SiteRelay"_s);

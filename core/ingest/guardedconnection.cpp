@@ -26,15 +26,24 @@ bool isKnownMethod(const QByteArray &method)
 QByteArray reasonPhrase(int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 400:
+        return "Bad Request";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
     }
 }
 
@@ -53,7 +62,8 @@ GuardedConnection::GuardedConnection(QTcpSocket *socket, const ConnectionLimits 
     m_idleTimer.setInterval(limits.idleTimeoutMs);
     connect(&m_idleTimer, &QTimer::timeout, this, [this] {
         if (m_framer.hasPartialRequest())
-            reject(408, "request_timeout", u"No data arrived for %1 ms in the middle of a request."_s.arg(m_limits.idleTimeoutMs));
+            reject(408, "request_timeout",
+                   u"No data arrived for %1 ms in the middle of a request."_s.arg(m_limits.idleTimeoutMs));
         else
             closeConnection();
     });
@@ -208,9 +218,10 @@ void GuardedConnection::reject(int status, const QByteArray &code, const QString
     }
     qCInfo(lcIngest).noquote() << "rejected a request from" << m_socket->peerAddress().toString() << "with" << status
                                << QString::fromLatin1(code);
-    const QByteArray body = QJsonDocument(QJsonObject{{u"error"_s, QJsonObject{{u"code"_s, QString::fromLatin1(code)},
-                                                                               {u"message"_s, message}}}})
-                                .toJson(QJsonDocument::Compact);
+    const QByteArray body =
+        QJsonDocument(
+            QJsonObject{{u"error"_s, QJsonObject{{u"code"_s, QString::fromLatin1(code)}, {u"message"_s, message}}}})
+            .toJson(QJsonDocument::Compact);
     QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) +
                           "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
                           "\r\nConnection: close\r\n";

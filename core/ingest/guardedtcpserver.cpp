@@ -15,9 +15,10 @@ constexpr qint64 SocketReadBufferBytes = 64 * 1024;
 
 } // namespace
 
-GuardedTcpServer::GuardedTcpServer(const ConnectionLimits &limits, QObject *parent) : QTcpServer(parent), m_limits(limits)
-{
-}
+GuardedTcpServer::GuardedTcpServer(const ConnectionLimits &limits, QObject *parent)
+    : QTcpServer(parent)
+    , m_limits(limits)
+{}
 
 bool GuardedTcpServer::reserveBufferedBytes(qint64 delta)
 {

@@ -11,8 +11,8 @@ namespace SiteRelay {
 /// A request as the ingest routes see it: a plain value, independent of QtHttpServer's types.
 struct HttpRequest
 {
-    QByteArray method;  ///< upper case, e.g. "POST"
-    QString path;       ///< decoded path, e.g. "/api/v1/submissions/abc"
+    QByteArray method; ///< upper case, e.g. "POST"
+    QString path;      ///< decoded path, e.g. "/api/v1/submissions/abc"
     QUrlQuery query;
     QList<QPair<QByteArray, QByteArray>> headers;
     QByteArray body;

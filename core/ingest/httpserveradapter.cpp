@@ -10,14 +10,22 @@ namespace {
 QByteArray methodName(QHttpServerRequest::Method method)
 {
     switch (method) {
-    case QHttpServerRequest::Method::Get: return "GET";
-    case QHttpServerRequest::Method::Put: return "PUT";
-    case QHttpServerRequest::Method::Delete: return "DELETE";
-    case QHttpServerRequest::Method::Post: return "POST";
-    case QHttpServerRequest::Method::Head: return "HEAD";
-    case QHttpServerRequest::Method::Options: return "OPTIONS";
-    case QHttpServerRequest::Method::Patch: return "PATCH";
-    default: return "UNKNOWN";
+    case QHttpServerRequest::Method::Get:
+        return "GET";
+    case QHttpServerRequest::Method::Put:
+        return "PUT";
+    case QHttpServerRequest::Method::Delete:
+        return "DELETE";
+    case QHttpServerRequest::Method::Post:
+        return "POST";
+    case QHttpServerRequest::Method::Head:
+        return "HEAD";
+    case QHttpServerRequest::Method::Options:
+        return "OPTIONS";
+    case QHttpServerRequest::Method::Patch:
+        return "PATCH";
+    default:
+        return "UNKNOWN";
     }
 }
 
@@ -26,8 +34,7 @@ QByteArray methodName(QHttpServerRequest::Method method)
 HttpServerAdapter::HttpServerAdapter(Handler handler, QObject *parent)
     : QAbstractHttpServer(parent)
     , m_handler(std::move(handler))
-{
-}
+{}
 
 bool HttpServerAdapter::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
@@ -40,9 +47,8 @@ bool HttpServerAdapter::handleRequest(const QHttpServerRequest &request, QTcpSoc
     value.body = request.body();
     value.peer = request.remoteAddress();
 
-    auto d = std::unique_ptr<ResponseSlot::Private>(
-        new ResponseSlot::Private{makeResponder(request, socket), socket, GuardedConnection::of(socket),
-                                  QThread::currentThread(), false});
+    auto d = std::unique_ptr<ResponseSlot::Private>(new ResponseSlot::Private{
+        makeResponder(request, socket), socket, GuardedConnection::of(socket), QThread::currentThread(), false});
     m_handler(value, ResponseSlot(std::move(d)));
     return true;
 }

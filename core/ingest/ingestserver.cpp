@@ -77,9 +77,8 @@ Expected<quint16> IngestServer::listen(const QHostAddress &address, quint16 port
                      QString(), u"listen_failed"_s};
     }
     m_tcpServer = tcpServer;
-    m_http = new HttpServerAdapter([this](const HttpRequest &request, ResponseSlot slot) {
-        handle(request, std::move(slot));
-    }, this);
+    m_http = new HttpServerAdapter(
+        [this](const HttpRequest &request, ResponseSlot slot) { handle(request, std::move(slot)); }, this);
     m_http->bind(tcpServer);
     return tcpServer->serverPort();
 }
@@ -135,7 +134,7 @@ void IngestServer::handle(const HttpRequest &request, ResponseSlot slot)
         ApiResponse response = ApiResponse::error(
             405, u"method_not_allowed"_s,
             u"%1 is not allowed on %2; allowed: %3"_s.arg(QString::fromLatin1(request.method), request.path,
-                                                         QString::fromLatin1(allowed.join(", "))));
+                                                          QString::fromLatin1(allowed.join(", "))));
         response.addHeader("Allow", allowed.join(", "));
         slot.send(response);
         return;
@@ -258,13 +257,13 @@ void IngestServer::storeAndAnswer(NewSubmission submission, ResponseSlot slot, b
         QJsonObject body;
         if (legacy) {
             body = QJsonObject{{u"message"_s, receipt.duplicate ? u"Report already received; it was not stored again."_s
-                                                     : u"Report received and queued for processing."_s},
-                    {u"submissionId"_s, receipt.submissionId}};
+                                                                : u"Report received and queued for processing."_s},
+                               {u"submissionId"_s, receipt.submissionId}};
         } else {
             body = QJsonObject{{u"submissionId"_s, receipt.submissionId},
-                    {u"status"_s, receipt.status},
-                    {u"receivedAt"_s, receipt.receivedAt},
-                    {u"statusUrl"_s, QString(u"/api/v1/submissions/"_s + receipt.submissionId)}};
+                               {u"status"_s, receipt.status},
+                               {u"receivedAt"_s, receipt.receivedAt},
+                               {u"statusUrl"_s, QString(u"/api/v1/submissions/"_s + receipt.submissionId)}};
         }
         ApiResponse response = ApiResponse::json(status, body);
         if (!legacy)
@@ -274,8 +273,7 @@ void IngestServer::storeAndAnswer(NewSubmission submission, ResponseSlot slot, b
     });
 }
 
-void IngestServer::getSubmission(const HttpRequest &, const Caller &caller, const QStringList &args,
-                                 ResponseSlot slot)
+void IngestServer::getSubmission(const HttpRequest &, const Caller &caller, const QStringList &args, ResponseSlot slot)
 {
     const QString id = args.value(0).toLower();
     auto status = m_reader->submissionStatus(id);
@@ -308,10 +306,9 @@ void IngestServer::getHealth(const HttpRequest &, const Caller &, const QStringL
     m_deps.store->probeWritable().then(this, [this, shared, uptimeMs](const Expected<Done> &probe) {
         if (!probe) {
             ApiResponse response = ApiResponse::error(
-                503, u"storage_unavailable"_s,
-                u"The database does not take writes: %1"_s.arg(probe.error().message));
-            response.addHeader("Retry-After", QByteArray::number(m_deps.settings.integer(
-                                                        SettingKey::IngestRetryAfterSeconds)));
+                503, u"storage_unavailable"_s, u"The database does not take writes: %1"_s.arg(probe.error().message));
+            response.addHeader("Retry-After",
+                               QByteArray::number(m_deps.settings.integer(SettingKey::IngestRetryAfterSeconds)));
             shared->send(response);
         } else {
             shared->send(ApiResponse::json(200, QJsonObject{{u"status"_s, u"ok"_s},
@@ -369,9 +366,9 @@ void IngestServer::getMetrics(const HttpRequest &, const Caller &, const QString
                QByteArray::number(states.value(state).toInteger()) + '\n';
     const QJsonObject ingest = stats.value("ingest"_L1).toObject();
     metric("siterelay_ingest_requests_total", "counter", "Submission requests by outcome since start.");
-    for (const auto &[key, label] : {std::pair{"accepted"_L1, "accepted"}, std::pair{"duplicate"_L1, "duplicate"},
-                                     std::pair{"rejected"_L1, "rejected"},
-                                     std::pair{"storageUnavailable"_L1, "storage_unavailable"}})
+    for (const auto &[key, label] :
+         {std::pair{"accepted"_L1, "accepted"}, std::pair{"duplicate"_L1, "duplicate"},
+          std::pair{"rejected"_L1, "rejected"}, std::pair{"storageUnavailable"_L1, "storage_unavailable"}})
         out += "siterelay_ingest_requests_total{outcome=\""_ba + label + "\"} " +
                QByteArray::number(ingest.value(key).toInteger()) + '\n';
     metric("siterelay_queue_depth", "gauge", "Submissions waiting to be processed.");
@@ -390,8 +387,7 @@ void IngestServer::postBenchEcho(const HttpRequest &request, const Caller &, con
 {
     // The HTTP ceiling for benchmarks: the same connection handling, framing and response path as
     // an ingest, without parsing or storing.
-    slot.send(ApiResponse::json(202, QJsonObject{{u"status"_s, u"pending"_s},
-                                                 {u"bytes"_s, request.body.size()}}));
+    slot.send(ApiResponse::json(202, QJsonObject{{u"status"_s, u"pending"_s}, {u"bytes"_s, request.body.size()}}));
 }
 
 } // namespace SiteRelay

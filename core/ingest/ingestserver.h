@@ -28,10 +28,10 @@ class SubmissionStore;
 /// Counters of the running server, for /api/v1/stats and /metrics.
 struct IngestCounters
 {
-    qint64 accepted = 0;   ///< submissions stored (202)
-    qint64 duplicates = 0; ///< resent submissions recognised (200)
-    qint64 rejected = 0;   ///< submissions refused (4xx)
-    qint64 unavailable = 0;///< submissions not stored because the store failed (503)
+    qint64 accepted = 0;    ///< submissions stored (202)
+    qint64 duplicates = 0;  ///< resent submissions recognised (200)
+    qint64 rejected = 0;    ///< submissions refused (4xx)
+    qint64 unavailable = 0; ///< submissions not stored because the store failed (503)
 };
 
 /**

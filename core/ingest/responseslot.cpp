@@ -8,7 +8,9 @@ using namespace Qt::Literals::StringLiterals;
 namespace SiteRelay {
 
 ResponseSlot::ResponseSlot() = default;
-ResponseSlot::ResponseSlot(std::unique_ptr<Private> d) : d(std::move(d)) {}
+ResponseSlot::ResponseSlot(std::unique_ptr<Private> d)
+    : d(std::move(d))
+{}
 ResponseSlot::ResponseSlot(ResponseSlot &&other) noexcept = default;
 ResponseSlot &ResponseSlot::operator=(ResponseSlot &&other) noexcept = default;
 

@@ -100,7 +100,8 @@ void ServerHost::stop(int graceMs)
     m_stopping = true;
     qCInfo(lcApp) << "stopping: no new requests; finishing the ones being stored";
     IngestServer *server = m_server;
-    QMetaObject::invokeMethod(server, [server] { server->drain(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        server, [server] { server->drain(); }, Qt::QueuedConnection);
     if (graceMs > 0)
         QTimer::singleShot(graceMs, this, &ServerHost::finishStop);
 }
@@ -114,7 +115,8 @@ void ServerHost::finishStop()
         IngestServer *server = m_server;
         m_server = nullptr;
         // Deleted on its own thread, where its sockets and read connection live.
-        QMetaObject::invokeMethod(server, [server] { delete server; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            server, [server] { delete server; }, Qt::BlockingQueuedConnection);
     }
     if (m_serverThread) {
         m_serverThread->quit();

@@ -26,7 +26,9 @@ QString RawResponse::errorCode() const
     return json().value("error"_L1).toObject().value("code"_L1).toString();
 }
 
-RawHttpClient::RawHttpClient() : m_socket(std::make_unique<QTcpSocket>()) {}
+RawHttpClient::RawHttpClient()
+    : m_socket(std::make_unique<QTcpSocket>())
+{}
 
 RawHttpClient::~RawHttpClient() = default;
 

@@ -9,7 +9,8 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace SiteRelay::Test {
 
-SiteRelayProcess::SiteRelayProcess(QString dataDir) : m_dataDir(std::move(dataDir))
+SiteRelayProcess::SiteRelayProcess(QString dataDir)
+    : m_dataDir(std::move(dataDir))
 {
     m_process.setProcessChannelMode(QProcess::MergedChannels);
 }
@@ -24,7 +25,8 @@ bool SiteRelayProcess::start(const QStringList &extraArguments, const QStringLis
 {
     m_output.clear();
     m_port = 0;
-    QStringList arguments = {u"--headless"_s, u"--bind"_s, u"127.0.0.1"_s, u"--port"_s, u"0"_s, u"--data-dir"_s, m_dataDir};
+    QStringList arguments = {u"--headless"_s, u"--bind"_s,     u"127.0.0.1"_s, u"--port"_s,
+                             u"0"_s,          u"--data-dir"_s, m_dataDir};
     arguments += extraArguments;
     if (wrapper.isEmpty()) {
         m_process.start(siterelayBinary(), arguments);

@@ -19,7 +19,7 @@ public:
     /// @p wrapper (e.g. {"valgrind", "--error-exitcode=99"}) runs the binary under another program.
     bool start(const QStringList &extraArguments = {}, const QStringList &wrapper = {}, int timeoutMs = 20000);
     quint16 port() const { return m_port; }
-    void kill();                          ///< SIGKILL, and wait for the process to be gone
+    void kill();                           ///< SIGKILL, and wait for the process to be gone
     bool terminate(int timeoutMs = 20000); ///< SIGTERM; true if it exited by itself in time
     int exitCode() const;
     QByteArray output() const { return m_output; } ///< everything it printed (stdout and stderr)

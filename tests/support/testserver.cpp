@@ -5,9 +5,9 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
-#include <QSignalSpy>
 #include <QUuid>
 
 using namespace Qt::Literals::StringLiterals;
@@ -60,9 +60,8 @@ QString TestServer::databasePath() const
 
 QPair<qint64, QByteArray> TestServer::addDevice(const QString &name, bool coordinator)
 {
-    const auto added = m_host->store()
-                           .addDevice(name, coordinator ? DeviceRole::Coordinator : DeviceRole::Device, u"test"_s)
-                           .result();
+    const auto added =
+        m_host->store().addDevice(name, coordinator ? DeviceRole::Coordinator : DeviceRole::Device, u"test"_s).result();
     if (!added)
         return {0, {}};
     return {added->record.id, added->token.toLatin1()};
@@ -88,7 +87,8 @@ qint64 TestServer::countRows(const QString &table, const QString &where) const
         db.setConnectOptions(u"QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"_s);
         if (db.open()) {
             QSqlQuery query(db);
-            if (query.exec(u"SELECT count(*) FROM %1%2"_s.arg(table, where.isEmpty() ? QString() : u" WHERE "_s + where)) &&
+            if (query.exec(
+                    u"SELECT count(*) FROM %1%2"_s.arg(table, where.isEmpty() ? QString() : u" WHERE "_s + where)) &&
                 query.next())
                 count = query.value(0).toLongLong();
         }
@@ -104,8 +104,7 @@ QByteArray TestServer::submissionBody(const QString &submissionId, const QString
     for (int i = 1; i <= 9; ++i)
         answers.insert(u"phq9_q%1"_s.arg(i), i == 1 ? firstAnswer : 0);
     const QJsonObject body{
-        {u"submissionId"_s,
-         submissionId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : submissionId},
+        {u"submissionId"_s, submissionId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : submissionId},
         {u"patientId"_s, patientId},
         {u"trialId"_s, u"TRIAL-7"_s},
         {u"questionnaireId"_s, u"phq9"_s},

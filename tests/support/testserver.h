@@ -40,8 +40,8 @@ public:
     qint64 countRows(const QString &table, const QString &where = {}) const;
 
     /// A valid API v1 submission body; @p submissionId empty → a new UUID.
-    static QByteArray submissionBody(const QString &submissionId = {}, const QString &patientId = QStringLiteral("P-001"),
-                                     int firstAnswer = 1);
+    static QByteArray submissionBody(const QString &submissionId = {},
+                                     const QString &patientId = QStringLiteral("P-001"), int firstAnswer = 1);
 
 private:
     std::unique_ptr<QTemporaryDir> m_tempDir;
