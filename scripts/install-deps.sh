@@ -11,8 +11,9 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
     # valgrind checks the server for invalid memory accesses under disconnecting clients;
-    # util-linux brings setpriv/mount used by the storage-failure tests.
-    packages+=(valgrind util-linux procps)
+    # util-linux brings setpriv/mount used by the storage-failure tests; poppler-utils (pdfinfo,
+    # pdftotext) checks the rendered report PDFs.
+    packages+=(valgrind util-linux procps poppler-utils)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(wrk procps)
