@@ -4,6 +4,7 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QGuiApplication>
 #include <QTextStream>
 
 #include <memory>
@@ -59,10 +60,14 @@ int main(int argc, char *argv[])
 
     const bool withWindow = !commandLine->headless && hasDisplay();
     std::unique_ptr<QCoreApplication> app;
-    if (withWindow)
+    if (withWindow) {
         app = std::make_unique<QApplication>(argc, argv);
-    else
-        app = std::make_unique<QCoreApplication>(argc, argv);
+    } else {
+        // PDF reports need a QGuiApplication (fonts, painting) even without a display.
+        if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        app = std::make_unique<QGuiApplication>(argc, argv);
+    }
     CompositionRoot root(*commandLine);
     return root.run(withWindow);
 }

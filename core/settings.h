@@ -27,6 +27,18 @@ enum class SettingKey {
     StorageBusyTimeoutMs,
     StorageMaxBatch,
     BenchNoStoreRoute,
+    EngineEnabled,
+    EngineWorkers,
+    EngineMaxInFlight,
+    EngineAttemptDeadlineMs,
+    EngineStageTimeoutMs,
+    RetryBaseMs,
+    RetryCapMs,
+    RetryMaxAttempts,
+    ReportEnabled,
+    AnalysisUrl,
+    AnalysisToken,
+    AnalysisTimeoutMs,
 };
 
 struct SettingSpec

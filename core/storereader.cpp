@@ -3,6 +3,7 @@
 #include "database.h"
 #include "devicetoken.h"
 
+#include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QUuid>
@@ -72,7 +73,8 @@ Expected<SubmissionStatus> StoreReader::submissionStatus(const QString &submissi
     QSqlQuery query(database());
     query.setForwardOnly(true);
     query.prepare(u"SELECT submission_id, device_id, patient_id, trial_id, questionnaire_id, state, completed_at, "
-                  u"received_at, updated_at FROM submissions WHERE submission_id = ?"_s);
+                  u"received_at, updated_at, attempt_count, last_error, next_attempt_at, score_total, score_band "
+                  u"FROM submissions WHERE submission_id = ?"_s);
     query.addBindValue(submissionId);
     if (!query.exec())
         return Database::storageError(u"reading a submission"_s, query.lastError());
@@ -89,6 +91,12 @@ Expected<SubmissionStatus> StoreReader::submissionStatus(const QString &submissi
     status.completedAt = query.value(6).toString();
     status.receivedAt = query.value(7).toString();
     status.updatedAt = query.value(8).toString();
+    status.attemptCount = query.value(9).toInt();
+    status.lastError = query.value(10).toString();
+    status.nextAttemptAt = query.value(11).toString();
+    if (!query.value(12).isNull())
+        status.scoreTotal = query.value(12).toInt();
+    status.scoreBand = query.value(13).toString();
     return status;
 }
 
@@ -122,6 +130,50 @@ Expected<QList<DeviceRecord>> StoreReader::devices()
         records.append(record);
     }
     return records;
+}
+
+Expected<QList<AttemptInfo>> StoreReader::attempts(const QString &submissionId)
+{
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    query.prepare(u"SELECT number, started_at, ended_at, stage_reached, outcome, error, stage_durations "
+                  u"FROM attempts WHERE submission_id = ? ORDER BY number"_s);
+    query.addBindValue(submissionId);
+    if (!query.exec())
+        return Database::storageError(u"reading attempts"_s, query.lastError());
+    QList<AttemptInfo> attempts;
+    while (query.next()) {
+        AttemptInfo info;
+        info.number = query.value(0).toInt();
+        info.startedAt = query.value(1).toString();
+        info.endedAt = query.value(2).toString();
+        info.stageReached = query.value(3).toString();
+        info.outcome = query.value(4).toString();
+        info.error = query.value(5).toString();
+        info.stageDurationsMs = QJsonDocument::fromJson(query.value(6).toString().toUtf8()).object();
+        attempts.append(info);
+    }
+    return attempts;
+}
+
+Expected<qint64> StoreReader::dueRetries(const QString &nowIso)
+{
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    query.prepare(u"SELECT count(*) FROM submissions WHERE state = 'retrying' AND next_attempt_at <= ?"_s);
+    query.addBindValue(nowIso);
+    if (!query.exec() || !query.next())
+        return Database::storageError(u"counting due retries"_s, query.lastError());
+    return query.value(0).toLongLong();
+}
+
+Expected<QString> StoreReader::nextRetryDueAt()
+{
+    QSqlQuery query(database());
+    query.setForwardOnly(true);
+    if (!query.exec(u"SELECT min(next_attempt_at) FROM submissions WHERE state = 'retrying'"_s))
+        return Database::storageError(u"finding the next retry"_s, query.lastError());
+    return query.next() ? query.value(0).toString() : QString();
 }
 
 } // namespace SiteRelay

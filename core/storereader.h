@@ -4,11 +4,13 @@
 #include "expected.h"
 
 #include <QHash>
+#include <QJsonObject>
 #include <QList>
 #include <QSqlDatabase>
 #include <QString>
 
 #include <memory>
+#include <optional>
 
 namespace SiteRelay {
 
@@ -24,6 +26,23 @@ struct SubmissionStatus
     QString completedAt;
     QString receivedAt;
     QString updatedAt;
+    int attemptCount = 0;
+    QString lastError;
+    QString nextAttemptAt;
+    std::optional<int> scoreTotal;
+    QString scoreBand;
+};
+
+/// One attempt as shown by the API and the dashboard.
+struct AttemptInfo
+{
+    int number = 0;
+    QString startedAt;
+    QString endedAt;
+    QString stageReached;
+    QString outcome; ///< empty while running
+    QString error;
+    QJsonObject stageDurationsMs;
 };
 
 /**
@@ -45,6 +64,12 @@ public:
     /// Count of submissions in each state (every state present, zeros included).
     Expected<QHash<QString, qint64>> stateCounts();
     Expected<QList<DeviceRecord>> devices();
+    /// The attempts of a submission, oldest first.
+    Expected<QList<AttemptInfo>> attempts(const QString &submissionId);
+    /// Retrying tasks whose next attempt is due at or before @p nowIso.
+    Expected<qint64> dueRetries(const QString &nowIso);
+    /// When the earliest retrying task is due (UTC ISO 8601), or empty when none is waiting.
+    Expected<QString> nextRetryDueAt();
 
 private:
     explicit StoreReader(QString connectionName);

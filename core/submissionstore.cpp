@@ -1,5 +1,6 @@
 #include "submissionstore.h"
 
+#include "auditlog.h"
 #include "devicetoken.h"
 #include "logging.h"
 #include "storewriter.h"
@@ -17,26 +18,6 @@ namespace {
 QString sourceName(SubmissionSource source)
 {
     return source == SubmissionSource::LegacySubmit ? u"legacy_data_submit"_s : u"api_v1"_s;
-}
-
-Expected<Done> insertAudit(QSqlDatabase &db, const QString &at, const QString &actor, const QString &entity,
-                           const QString &entityId, const QString &action, const QString &oldState,
-                           const QString &newState, const QString &detail = QString())
-{
-    QSqlQuery query(db);
-    query.prepare(u"INSERT INTO audit_log (at, actor, entity, entity_id, action, old_state, new_state, detail) "
-                  u"VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
-    query.addBindValue(at);
-    query.addBindValue(actor);
-    query.addBindValue(entity);
-    query.addBindValue(entityId);
-    query.addBindValue(action);
-    query.addBindValue(oldState.isNull() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(oldState));
-    query.addBindValue(newState.isNull() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(newState));
-    query.addBindValue(detail.isNull() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(detail));
-    if (!query.exec())
-        return Database::storageError(u"writing the audit trail"_s, query.lastError());
-    return Done{};
 }
 
 Expected<DeviceRecord> readDevice(QSqlDatabase &db, qint64 id)
@@ -114,15 +95,6 @@ void SubmissionStore::post(std::shared_ptr<WriteJob> job)
         writer, [writer, job = std::move(job)]() mutable { writer->enqueue(std::move(job)); }, Qt::QueuedConnection);
 }
 
-template <typename T, typename Work>
-QFuture<Expected<T>> SubmissionStore::submit(Work work)
-{
-    auto job = std::make_shared<PromisedWriteJob<T>>(std::move(work));
-    QFuture<Expected<T>> future = job->future();
-    post(std::move(job));
-    return future;
-}
-
 void SubmissionStore::drain()
 {
     if (m_writer)
@@ -167,9 +139,9 @@ QFuture<Expected<SubmissionReceipt>> SubmissionStore::append(const NewSubmission
         insert.addBindValue(receivedAt);
         if (!insert.exec())
             return Database::storageError(u"storing a submission"_s, insert.lastError());
-        if (auto audited = insertAudit(db, receivedAt, u"device:%1"_s.arg(submission.deviceId), u"submission"_s,
+        if (auto audited = AuditLog::append(db, {receivedAt, u"device:%1"_s.arg(submission.deviceId), u"submission"_s,
                                        submission.submissionId, u"received"_s, QString(), u"pending"_s,
-                                       sourceName(submission.source));
+                                       sourceName(submission.source)});
             !audited)
             return audited.error();
         return SubmissionReceipt{submission.submissionId, u"pending"_s, receivedAt, false};
@@ -193,8 +165,8 @@ QFuture<Expected<NewDevice>> SubmissionStore::addDevice(const QString &name, Dev
         if (!insert.exec())
             return Database::storageError(u"adding a device"_s, insert.lastError());
         const qint64 id = insert.lastInsertId().toLongLong();
-        if (auto audited = insertAudit(db, now, actor, u"device"_s, QString::number(id), u"created"_s, QString(),
-                                       u"active"_s, toString(role));
+        if (auto audited = AuditLog::append(db, {now, actor, u"device"_s, QString::number(id), u"created"_s, QString(),
+                                       u"active"_s, toString(role)});
             !audited)
             return audited.error();
         auto record = readDevice(db, id);
@@ -217,8 +189,8 @@ QFuture<Expected<DeviceRecord>> SubmissionStore::revokeDevice(qint64 deviceId, c
         update.addBindValue(deviceId);
         if (!update.exec())
             return Database::storageError(u"revoking a device"_s, update.lastError());
-        if (auto audited = insertAudit(db, now, actor, u"device"_s, QString::number(deviceId), u"revoked"_s,
-                                       u"active"_s, u"revoked"_s);
+        if (auto audited = AuditLog::append(db, {now, actor, u"device"_s, QString::number(deviceId), u"revoked"_s,
+                                       u"active"_s, u"revoked"_s});
             !audited)
             return audited.error();
         return readDevice(db, deviceId);

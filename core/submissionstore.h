@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "device.h"
 #include "expected.h"
+#include "storewriter.h"
 #include "submission.h"
 
 #include <QFuture>
@@ -66,6 +67,15 @@ public:
     void drain();
 
     QString databasePath() const { return m_options.databasePath; }
+    Clock &clock() const { return *m_options.clock; }
+
+    /**
+     * Runs @p work on the writer thread inside the next group-commit transaction; the future holds
+     * its result once COMMIT returned. @p work returns Expected<T>; returning a StorageUnavailable
+     * error rolls back the whole batch. This is how other stores (TaskQueue, ...) write.
+     */
+    template <typename T, typename Work>
+    QFuture<Expected<T>> submit(Work work);
 
 Q_SIGNALS:
     /// A batch of writes was committed (emitted from the writer thread; connect queued).
@@ -74,12 +84,19 @@ Q_SIGNALS:
 private:
     explicit SubmissionStore(const Options &options);
     void post(std::shared_ptr<WriteJob> job);
-    template <typename T, typename Work>
-    QFuture<Expected<T>> submit(Work work);
 
     Options m_options;
     std::unique_ptr<QThread> m_thread;
     QPointer<StoreWriter> m_writer;
 };
+
+template <typename T, typename Work>
+QFuture<Expected<T>> SubmissionStore::submit(Work work)
+{
+    auto job = std::make_shared<PromisedWriteJob<T>>(std::move(work));
+    QFuture<Expected<T>> future = job->future();
+    post(std::move(job));
+    return future;
+}
 
 } // namespace SiteRelay

@@ -7,9 +7,12 @@
 #include "questionnairecatalog.h"
 #include "storereader.h"
 #include "submissionstore.h"
+#include "taskengine.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
+
+#include <tuple>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -37,10 +40,13 @@ IngestServer::IngestServer(Dependencies dependencies, QObject *parent)
     : QObject(parent)
     , m_deps(std::move(dependencies))
     , m_parser(*m_deps.catalog)
+    , m_queue(*m_deps.store)
 {
     m_routes = {
         {"POST", splitPath(u"/api/v1/submissions"_s), Access::AnyToken, &IngestServer::postSubmission},
         {"GET", splitPath(u"/api/v1/submissions/{}"_s), Access::AnyToken, &IngestServer::getSubmission},
+        {"POST", splitPath(u"/api/v1/submissions/{}/cancel"_s), Access::Coordinator, &IngestServer::postCancel},
+        {"POST", splitPath(u"/api/v1/submissions/{}/retry"_s), Access::Coordinator, &IngestServer::postRetry},
         {"GET", splitPath(u"/api/v1/questionnaires"_s), Access::AnyToken, &IngestServer::getQuestionnaires},
         {"POST", splitPath(u"/data/submit"_s), Access::AnyToken, &IngestServer::postLegacySubmit},
         {"GET", splitPath(u"/api/v1/health"_s), Access::Open, &IngestServer::getHealth},
@@ -285,12 +291,65 @@ void IngestServer::getSubmission(const HttpRequest &, const Caller &caller, cons
         slot.send(errorResponse(status.error()));
         return;
     }
-    slot.send(ApiResponse::json(200, QJsonObject{{u"submissionId"_s, status->submissionId},
-                                                 {u"status"_s, status->state},
-                                                 {u"questionnaireId"_s, status->questionnaireId},
-                                                 {u"completedAt"_s, status->completedAt},
-                                                 {u"receivedAt"_s, status->receivedAt},
-                                                 {u"updatedAt"_s, status->updatedAt}}));
+    QJsonObject body{{u"submissionId"_s, status->submissionId},
+                     {u"status"_s, status->state},
+                     {u"questionnaireId"_s, status->questionnaireId},
+                     {u"completedAt"_s, status->completedAt},
+                     {u"receivedAt"_s, status->receivedAt},
+                     {u"updatedAt"_s, status->updatedAt},
+                     {u"attemptCount"_s, status->attemptCount},
+                     {u"lastError"_s, status->lastError.isEmpty() ? QJsonValue() : QJsonValue(status->lastError)}};
+    if (!status->nextAttemptAt.isEmpty())
+        body.insert(u"nextAttemptAt"_s, status->nextAttemptAt);
+    if (status->scoreTotal)
+        body.insert(u"score"_s, QJsonObject{{u"total"_s, *status->scoreTotal}, {u"band"_s, status->scoreBand}});
+    if (auto attempts = m_reader->attempts(status->submissionId)) {
+        QJsonArray list;
+        for (const AttemptInfo &attempt : std::as_const(*attempts)) {
+            QJsonObject entry{{u"number"_s, attempt.number},
+                              {u"startedAt"_s, attempt.startedAt},
+                              {u"stageReached"_s, attempt.stageReached},
+                              {u"stageDurationsMs"_s, attempt.stageDurationsMs}};
+            entry.insert(u"endedAt"_s, attempt.endedAt.isEmpty() ? QJsonValue() : QJsonValue(attempt.endedAt));
+            entry.insert(u"outcome"_s, attempt.outcome.isEmpty() ? QJsonValue() : QJsonValue(attempt.outcome));
+            entry.insert(u"error"_s, attempt.error.isEmpty() ? QJsonValue() : QJsonValue(attempt.error));
+            list.append(entry);
+        }
+        body.insert(u"attempts"_s, list);
+    }
+    slot.send(ApiResponse::json(200, body));
+}
+
+void IngestServer::postCancel(const HttpRequest &, const Caller &caller, const QStringList &args, ResponseSlot slot)
+{
+    const QString id = args.value(0).toLower();
+    ++m_answersOwed;
+    auto shared = std::make_shared<ResponseSlot>(std::move(slot));
+    const QString actor = caller.device->actor();
+    auto future = m_deps.engine ? m_deps.engine->cancel(id, actor) : m_queue.cancelWaiting(id, actor);
+    future.then(this, [this, shared, id](const Expected<TaskState> &result) {
+        if (result)
+            shared->send(ApiResponse::json(200, QJsonObject{{u"submissionId"_s, id}, {u"status"_s, toString(*result)}}));
+        else
+            shared->send(errorResponse(result.error()));
+        answerOwedDone();
+    });
+}
+
+void IngestServer::postRetry(const HttpRequest &, const Caller &caller, const QStringList &args, ResponseSlot slot)
+{
+    const QString id = args.value(0).toLower();
+    ++m_answersOwed;
+    auto shared = std::make_shared<ResponseSlot>(std::move(slot));
+    const QString actor = caller.device->actor();
+    auto future = m_deps.engine ? m_deps.engine->requeue(id, actor) : m_queue.requeue(id, actor);
+    future.then(this, [this, shared, id](const Expected<Done> &result) {
+        if (result)
+            shared->send(ApiResponse::json(202, QJsonObject{{u"submissionId"_s, id}, {u"status"_s, u"pending"_s}}));
+        else
+            shared->send(errorResponse(result.error()));
+        answerOwedDone();
+    });
 }
 
 void IngestServer::getQuestionnaires(const HttpRequest &, const Caller &, const QStringList &, ResponseSlot slot)
@@ -330,7 +389,24 @@ QJsonObject IngestServer::statsObject()
         queueDepth = counts->value(u"pending"_s) + counts->value(u"retrying"_s);
     }
     const ProcessInfo process = ProcessInfo::current();
+    QJsonObject engine{{u"enabled"_s, m_deps.engine != nullptr}};
+    if (m_deps.engine) {
+        const EngineSnapshot snapshot = m_deps.engine->snapshot();
+        engine.insert(u"workersActive"_s, snapshot.workersActive);
+        engine.insert(u"workersMax"_s, snapshot.workersMax);
+        engine.insert(u"attemptsInFlight"_s, snapshot.attemptsInFlight);
+        engine.insert(u"openRequests"_s, snapshot.openRequests);
+        engine.insert(u"attemptsStarted"_s, snapshot.attemptsStarted);
+        engine.insert(u"processed"_s, snapshot.processed);
+        engine.insert(u"retriesScheduled"_s, snapshot.retriesScheduled);
+        engine.insert(u"failed"_s, snapshot.failed);
+        engine.insert(u"timedOut"_s, snapshot.timedOut);
+        engine.insert(u"cancelled"_s, snapshot.cancelled);
+    }
+    if (auto due = m_reader->dueRetries(toIsoUtc(m_deps.clock->nowUtc())))
+        engine.insert(u"dueRetries"_s, *due);
     return QJsonObject{
+        {u"engine"_s, engine},
         {u"submissions"_s, states},
         {u"queueDepth"_s, queueDepth},
         {u"ingest"_s, QJsonObject{{u"accepted"_s, m_counters.accepted},
@@ -373,6 +449,16 @@ void IngestServer::getMetrics(const HttpRequest &, const Caller &, const QString
                QByteArray::number(ingest.value(key).toInteger()) + '\n';
     metric("siterelay_queue_depth", "gauge", "Submissions waiting to be processed.");
     out += "siterelay_queue_depth " + QByteArray::number(stats.value("queueDepth"_L1).toInteger()) + '\n';
+    const QJsonObject engine = stats.value("engine"_L1).toObject();
+    for (const auto &[key, name, help] :
+         {std::tuple{"workersActive"_L1, "siterelay_engine_workers_active", "Pool threads running a stage now."},
+          std::tuple{"workersMax"_L1, "siterelay_engine_workers_max", "Pool threads at most."},
+          std::tuple{"attemptsInFlight"_L1, "siterelay_engine_attempts_in_flight", "Attempts in progress."},
+          std::tuple{"openRequests"_L1, "siterelay_engine_open_requests", "Analysis requests open now."},
+          std::tuple{"dueRetries"_L1, "siterelay_engine_due_retries", "Retrying tasks whose time has come."}}) {
+        metric(name, "gauge", help);
+        out += QByteArray(name) + ' ' + QByteArray::number(engine.value(key).toInteger()) + '\n';
+    }
     metric("siterelay_open_connections", "gauge", "Open client connections.");
     out += "siterelay_open_connections " + QByteArray::number(ingest.value("openConnections"_L1).toInteger()) + '\n';
     const QJsonObject process = stats.value("process"_L1).toObject();

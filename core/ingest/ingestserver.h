@@ -8,6 +8,7 @@
 #include "responseslot.h"
 #include "settings.h"
 #include "submissionparser.h"
+#include "taskqueue.h"
 
 #include <QHash>
 #include <QHostAddress>
@@ -24,6 +25,7 @@ class HttpServerAdapter;
 class QuestionnaireCatalog;
 class StoreReader;
 class SubmissionStore;
+class TaskEngine;
 
 /// Counters of the running server, for /api/v1/stats and /metrics.
 struct IngestCounters
@@ -49,6 +51,7 @@ public:
     {
         SubmissionStore *store = nullptr;
         const QuestionnaireCatalog *catalog = nullptr;
+        TaskEngine *engine = nullptr; ///< null when processing is disabled
         std::shared_ptr<Clock> clock;
         Settings settings;
     };
@@ -86,6 +89,8 @@ private:
     void postSubmission(const HttpRequest &request, const Caller &caller, const QStringList &, ResponseSlot slot);
     void postLegacySubmit(const HttpRequest &request, const Caller &caller, const QStringList &, ResponseSlot slot);
     void getSubmission(const HttpRequest &request, const Caller &caller, const QStringList &args, ResponseSlot slot);
+    void postCancel(const HttpRequest &request, const Caller &caller, const QStringList &args, ResponseSlot slot);
+    void postRetry(const HttpRequest &request, const Caller &caller, const QStringList &args, ResponseSlot slot);
     void getQuestionnaires(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
     void getHealth(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
     void getStats(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
@@ -101,6 +106,7 @@ private:
 
     Dependencies m_deps;
     SubmissionParser m_parser;
+    TaskQueue m_queue; ///< for cancel and requeue when the engine is disabled
     std::vector<Route> m_routes;
     std::unique_ptr<StoreReader> m_reader;
     QPointer<GuardedTcpServer> m_tcpServer;

@@ -4,6 +4,7 @@
 #include "logging.h"
 #include "questionnairecatalog.h"
 #include "submissionstore.h"
+#include "taskengine.h"
 
 #include <QDir>
 #include <QTimer>
@@ -43,12 +44,51 @@ Expected<std::unique_ptr<ServerHost>> ServerHost::start(const Options &options)
     if (!address.setAddress(bind))
         return Error::invalid(u"server/bind"_s, u"server/bind is not an IP address: \"%1\""_s.arg(bind));
 
+    if (options.settings.flag(SettingKey::EngineEnabled)) {
+        const Settings &settings = options.settings;
+        TaskEngine::Options engineOptions;
+        engineOptions.workers = settings.integer(SettingKey::EngineWorkers);
+        engineOptions.maxInFlight = settings.integer(SettingKey::EngineMaxInFlight);
+        engineOptions.retry = {settings.integer(SettingKey::RetryBaseMs), settings.integer(SettingKey::RetryCapMs),
+                               settings.integer(SettingKey::RetryMaxAttempts)};
+        engineOptions.attempt.attemptDeadlineMs = settings.integer(SettingKey::EngineAttemptDeadlineMs);
+        engineOptions.attempt.stageTimeoutMs = settings.integer(SettingKey::EngineStageTimeoutMs);
+        engineOptions.attempt.reportEnabled = settings.flag(SettingKey::ReportEnabled);
+        engineOptions.attempt.dataDir = options.dataDir;
+        engineOptions.attempt.analysisUrl = QUrl(settings.text(SettingKey::AnalysisUrl));
+        engineOptions.attempt.analysisToken = settings.text(SettingKey::AnalysisToken).toUtf8();
+        engineOptions.attempt.analysisTimeoutMs = settings.integer(SettingKey::AnalysisTimeoutMs);
+        engineOptions.clock = options.clock;
+        const QUrl url = engineOptions.attempt.analysisUrl;
+        if (!url.isEmpty() && (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1)))
+            return Error::invalid(u"analysis/url"_s, u"analysis/url must be an http or https URL"_s);
+
+        host->m_engineThread = std::make_unique<QThread>();
+        host->m_engineThread->setObjectName(u"engine"_s);
+        host->m_engineThread->start();
+        auto *engineContext = new QObject;
+        engineContext->moveToThread(host->m_engineThread.get());
+        SubmissionStore *store = host->m_store.get();
+        const QuestionnaireCatalog *catalogPointer = host->m_catalog.get();
+        TaskEngine *engine = nullptr;
+        // The engine, its network manager and timers belong to the engine thread.
+        QMetaObject::invokeMethod(
+            engineContext, [&engine, store, catalogPointer, engineOptions] {
+                engine = new TaskEngine(*store, *catalogPointer, engineOptions);
+            },
+            Qt::BlockingQueuedConnection);
+        engineContext->deleteLater();
+        host->m_engine = engine;
+        connect(store, &SubmissionStore::committed, engine, &TaskEngine::wake, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(engine, &TaskEngine::start, Qt::QueuedConnection);
+    }
+
     host->m_serverThread = std::make_unique<QThread>();
     host->m_serverThread->setObjectName(u"ingest-server"_s);
     host->m_serverThread->start();
 
-    IngestServer::Dependencies dependencies{host->m_store.get(), host->m_catalog.get(), options.clock,
-                                            options.settings};
+    IngestServer::Dependencies dependencies{host->m_store.get(), host->m_catalog.get(), host->m_engine,
+                                            options.clock, options.settings};
     Expected<quint16> listened = Error{ErrorCode::Internal, u"the server thread did not start"_s};
     auto *context = new QObject;
     context->moveToThread(host->m_serverThread.get());
@@ -73,7 +113,9 @@ Expected<std::unique_ptr<ServerHost>> ServerHost::start(const Options &options)
     }
     host->m_address = address;
     host->m_port = *listened;
-    connect(host->m_server, &IngestServer::drained, host.get(), &ServerHost::finishStop, Qt::QueuedConnection);
+    connect(host->m_server, &IngestServer::drained, host.get(), &ServerHost::stopEngine, Qt::QueuedConnection);
+    if (host->m_engine)
+        connect(host->m_engine, &TaskEngine::stopped, host.get(), &ServerHost::finishStop, Qt::QueuedConnection);
     qCInfo(lcApp).noquote() << "listening on" << host->url();
     return host;
 }
@@ -82,6 +124,8 @@ ServerHost::~ServerHost()
 {
     if (!m_stopped) {
         stop(0);
+        if (m_engine)
+            QMetaObject::invokeMethod(m_engine, &TaskEngine::stop, Qt::BlockingQueuedConnection);
         finishStop();
     }
 }
@@ -103,7 +147,21 @@ void ServerHost::stop(int graceMs)
     QMetaObject::invokeMethod(
         server, [server] { server->drain(); }, Qt::QueuedConnection);
     if (graceMs > 0)
-        QTimer::singleShot(graceMs, this, &ServerHost::finishStop);
+        QTimer::singleShot(graceMs, this, &ServerHost::stopEngine);
+}
+
+void ServerHost::stopEngine()
+{
+    if (m_engineStopping || m_stopped)
+        return;
+    m_engineStopping = true;
+    if (!m_engine) {
+        finishStop();
+        return;
+    }
+    // In-flight attempts are cancelled and recorded as due again; then finishStop() runs on stopped().
+    QMetaObject::invokeMethod(m_engine, &TaskEngine::stop, Qt::QueuedConnection);
+    QTimer::singleShot(5000, this, &ServerHost::finishStop);
 }
 
 void ServerHost::finishStop()
@@ -121,6 +179,14 @@ void ServerHost::finishStop()
     if (m_serverThread) {
         m_serverThread->quit();
         m_serverThread->wait();
+    }
+    if (m_engine) {
+        TaskEngine *engine = std::exchange(m_engine, nullptr);
+        QMetaObject::invokeMethod(engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
+    }
+    if (m_engineThread) {
+        m_engineThread->quit();
+        m_engineThread->wait();
     }
     m_store.reset(); // commits what is queued, closes the write connection
     qCInfo(lcApp) << "stopped";

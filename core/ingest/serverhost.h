@@ -16,6 +16,7 @@ namespace SiteRelay {
 class IngestServer;
 class QuestionnaireCatalog;
 class SubmissionStore;
+class TaskEngine;
 
 /**
  * The headless service: the store (writer thread) and the ingest server (its own thread), built,
@@ -44,6 +45,8 @@ public:
     /// "http://ADDR:PORT" as printed at start.
     QString url() const;
     SubmissionStore &store() { return *m_store; }
+    /// The processing engine (thread-safe calls only: cancel, requeue, snapshot), or null.
+    TaskEngine *engine() { return m_engine; }
     const QuestionnaireCatalog &catalog() const { return *m_catalog; }
     static QString databasePath(const QString &dataDir);
 
@@ -59,6 +62,7 @@ Q_SIGNALS:
 
 private:
     ServerHost() = default;
+    void stopEngine();
     void finishStop();
 
     Options m_options;
@@ -66,6 +70,9 @@ private:
     std::unique_ptr<SubmissionStore> m_store;
     std::unique_ptr<QThread> m_serverThread;
     IngestServer *m_server = nullptr; ///< lives on m_serverThread
+    std::unique_ptr<QThread> m_engineThread;
+    TaskEngine *m_engine = nullptr;   ///< lives on m_engineThread; null when engine/enabled is false
+    bool m_engineStopping = false;
     QHostAddress m_address;
     quint16 m_port = 0;
     bool m_stopping = false;

@@ -5,11 +5,11 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QTest>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTest>
 #include <QUuid>
 
 using namespace Qt::Literals::StringLiterals;
@@ -92,8 +92,9 @@ void TstIngestApi::submissionErrors_data()
     QTest::addRow("unknown token") << valid << jsonHeaders("srt_1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") << 401
                                    << u"unauthenticated"_s << QString();
     QTest::addRow("garbage token") << valid << jsonHeaders("nonsense") << 401 << u"unauthenticated"_s << QString();
-    QTest::addRow("basic auth") << valid << Headers{{"Content-Type", "application/json"}, {"Authorization", "Basic dTpw"}}
-                                << 401 << u"unauthenticated"_s << QString();
+    QTest::addRow("basic auth") << valid
+                                << Headers{{"Content-Type", "application/json"}, {"Authorization", "Basic dTpw"}} << 401
+                                << u"unauthenticated"_s << QString();
     QTest::addRow("text/plain") << valid << Headers{{"Content-Type", "text/plain"}, {"Authorization", "Bearer DEVICE"}}
                                 << 415 << u"unsupported_media_type"_s << QString();
     QTest::addRow("no content type") << valid << Headers{{"Authorization", "Bearer DEVICE"}} << 415
@@ -102,13 +103,13 @@ void TstIngestApi::submissionErrors_data()
                                     << QString();
     QTest::addRow("number 2.") << withField(valid, u"answers"_s, QJsonObject()).replace("{}", "{\"phq9_q1\":2.}")
                                << device << 400 << u"malformed_json"_s << QString();
-    QTest::addRow("raw tab in string") << withField(valid, u"patientId"_s, u"P-TAB"_s).replace("P-TAB", "P\t1") << device
-                                       << 400 << u"malformed_json"_s << QString();
+    QTest::addRow("raw tab in string") << withField(valid, u"patientId"_s, u"P-TAB"_s).replace("P-TAB", "P\t1")
+                                       << device << 400 << u"malformed_json"_s << QString();
     QTest::addRow("array body") << QByteArray("[1,2]") << device << 400 << u"not_an_object"_s << QString();
     QTest::addRow("missing patientId") << withField(valid, u"patientId"_s, QJsonValue::Undefined) << device << 400
                                        << u"missing_field"_s << u"patientId"_s;
-    QTest::addRow("patientId with space") << withField(valid, u"patientId"_s, u"P 1"_s) << device << 400
-                                          << u"invalid_field"_s << u"patientId"_s;
+    QTest::addRow("patientId with space")
+        << withField(valid, u"patientId"_s, u"P 1"_s) << device << 400 << u"invalid_field"_s << u"patientId"_s;
     QTest::addRow("patientId too long") << withField(valid, u"patientId"_s, QString(65, u'x')) << device << 400
                                         << u"invalid_field"_s << u"patientId"_s;
     QTest::addRow("patientId number") << withField(valid, u"patientId"_s, 12) << device << 400 << u"invalid_field"_s
@@ -117,8 +118,8 @@ void TstIngestApi::submissionErrors_data()
                                    << u"trialId"_s;
     QTest::addRow("unknown field") << withField(valid, u"patientID"_s, u"x"_s) << device << 400 << u"unknown_field"_s
                                    << u"patientID"_s;
-    QTest::addRow("submissionId not uuid") << withField(valid, u"submissionId"_s, u"1234"_s) << device << 400
-                                           << u"invalid_field"_s << u"submissionId"_s;
+    QTest::addRow("submissionId not uuid")
+        << withField(valid, u"submissionId"_s, u"1234"_s) << device << 400 << u"invalid_field"_s << u"submissionId"_s;
     QTest::addRow("unknown questionnaire") << withField(valid, u"questionnaireId"_s, u"bdi2"_s) << device << 400
                                            << u"unknown_questionnaire"_s << u"questionnaireId"_s;
     QTest::addRow("completedAt without offset") << withField(valid, u"completedAt"_s, u"2026-11-26T09:30:00"_s)
@@ -144,7 +145,8 @@ void TstIngestApi::submissionErrors()
         value.replace("DEVICE", m_server->deviceToken());
 
     const qint64 rowsBefore = m_server->countRows(u"submissions"_s);
-    const RawResponse response = RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions", body, headers);
+    const RawResponse response =
+        RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions", body, headers);
     QCOMPARE(response.status, status);
     QCOMPARE(response.header("Content-Type"), QByteArray("application/json"));
     const QJsonObject error = response.json().value("error"_L1).toObject();
@@ -170,8 +172,8 @@ void TstIngestApi::routingErrors_data()
     QTest::addRow("PUT a submission") << QByteArray("PUT") << QByteArray("/api/v1/submissions/abc") << 405
                                       << QByteArray("GET");
     QTest::addRow("unknown submission") << QByteArray("GET")
-                                        << QByteArray("/api/v1/submissions/00000000-0000-4000-8000-000000000000")
-                                        << 404 << QByteArray();
+                                        << QByteArray("/api/v1/submissions/00000000-0000-4000-8000-000000000000") << 404
+                                        << QByteArray();
 }
 
 void TstIngestApi::routingErrors()
@@ -191,9 +193,9 @@ void TstIngestApi::routingErrors()
 void TstIngestApi::acceptsAndAnswersReceipt()
 {
     const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    const RawResponse response = RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions",
-                                                         TestServer::submissionBody(id.toUpper()),
-                                                         jsonHeaders(m_server->deviceToken()));
+    const RawResponse response =
+        RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions",
+                                TestServer::submissionBody(id.toUpper()), jsonHeaders(m_server->deviceToken()));
     QCOMPARE(response.status, 202);
     const QJsonObject receipt = response.json();
     QCOMPARE(receipt.value("submissionId"_L1).toString(), id); // normalised to lower case
@@ -240,9 +242,8 @@ void TstIngestApi::identicalSubmissionsAtTheSameMoment()
 {
     constexpr int Clients = 16;
     const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    const QByteArray request =
-        RawHttpClient::request("POST", "/api/v1/submissions", TestServer::submissionBody(id),
-                               jsonHeaders(m_server->deviceToken()));
+    const QByteArray request = RawHttpClient::request("POST", "/api/v1/submissions", TestServer::submissionBody(id),
+                                                      jsonHeaders(m_server->deviceToken()));
     std::vector<std::unique_ptr<RawHttpClient>> clients;
     for (int i = 0; i < Clients; ++i) {
         clients.push_back(std::make_unique<RawHttpClient>());
@@ -272,10 +273,10 @@ void TstIngestApi::revokedTokenIsRefusedAtOnce()
 {
     const auto [deviceId, token] = m_server->addDevice(u"tablet-to-revoke"_s);
     const Headers headers = jsonHeaders(token);
-    QCOMPARE(RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions", TestServer::submissionBody(),
-                                     headers)
-                 .status,
-             202);
+    QCOMPARE(
+        RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions", TestServer::submissionBody(), headers)
+            .status,
+        202);
 
     // A kept-alive connection, too, must not keep its authority.
     RawHttpClient keptAlive;
@@ -287,8 +288,8 @@ void TstIngestApi::revokedTokenIsRefusedAtOnce()
     QVERIFY(revoked);
     QVERIFY(!revoked->revokedAt.isEmpty());
 
-    const RawResponse refused = RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions",
-                                                        TestServer::submissionBody(), headers);
+    const RawResponse refused =
+        RawHttpClient::exchange(m_server->port(), "POST", "/api/v1/submissions", TestServer::submissionBody(), headers);
     QCOMPARE(refused.status, 401);
     QVERIFY(refused.json().value("error"_L1).toObject().value("message"_L1).toString().contains("revoked"_L1));
     keptAlive.send(RawHttpClient::request("GET", "/api/v1/questionnaires", {}, headers));
@@ -298,8 +299,8 @@ void TstIngestApi::revokedTokenIsRefusedAtOnce()
                                      jsonHeaders(m_server->deviceToken()))
                  .status,
              202);
-    QCOMPARE(m_server->countRows(u"audit_log"_s, u"entity = 'device' AND action = 'revoked' AND entity_id = '%1'"_s.arg(
-                                                     deviceId)),
+    QCOMPARE(m_server->countRows(u"audit_log"_s,
+                                 u"entity = 'device' AND action = 'revoked' AND entity_id = '%1'"_s.arg(deviceId)),
              1);
 }
 
@@ -311,7 +312,8 @@ void TstIngestApi::statusIsVisibleToItsDeviceAndCoordinators()
                  .status,
              202);
     const QByteArray path = "/api/v1/submissions/" + id.toLatin1();
-    const RawResponse own = RawHttpClient::exchange(m_server->port(), "GET", path, {}, jsonHeaders(m_server->deviceToken()));
+    const RawResponse own =
+        RawHttpClient::exchange(m_server->port(), "GET", path, {}, jsonHeaders(m_server->deviceToken()));
     QCOMPARE(own.status, 200);
     QCOMPARE(own.json().value("status"_L1).toString(), u"pending"_s);
     QCOMPARE(own.json().value("submissionId"_L1).toString(), id);
@@ -332,8 +334,8 @@ void TstIngestApi::statusIsVisibleToItsDeviceAndCoordinators()
 
 void TstIngestApi::questionnairesAreServed()
 {
-    const RawResponse response =
-        RawHttpClient::exchange(m_server->port(), "GET", "/api/v1/questionnaires", {}, jsonHeaders(m_server->deviceToken()));
+    const RawResponse response = RawHttpClient::exchange(m_server->port(), "GET", "/api/v1/questionnaires", {},
+                                                         jsonHeaders(m_server->deviceToken()));
     QCOMPARE(response.status, 200);
     const QJsonArray list = response.json().value("questionnaires"_L1).toArray();
     QStringList ids;
@@ -379,7 +381,8 @@ void TstIngestApi::statsAndMetricsCount()
     const RawResponse metrics = RawHttpClient::exchange(m_server->port(), "GET", "/metrics");
     QCOMPARE(metrics.status, 200);
     QVERIFY(metrics.header("Content-Type").startsWith("text/plain; version=0.0.4"));
-    QVERIFY2(metrics.body.contains(QByteArray("siterelay_submissions{state=\"pending\"} " + QByteArray::number(pendingBefore + 3))),
+    QVERIFY2(metrics.body.contains(
+                 QByteArray("siterelay_submissions{state=\"pending\"} " + QByteArray::number(pendingBefore + 3))),
              metrics.body.constData());
     QVERIFY(metrics.body.contains("# TYPE siterelay_ingest_requests_total counter"));
     QVERIFY(metrics.body.contains("siterelay_process_threads "));
@@ -390,10 +393,11 @@ void TstIngestApi::statsNeedCoordinatorUnlessLoopback()
     TestServer strict({{u"ingest/loopbackStats"_s, u"false"_s}});
     QVERIFY2(strict.isRunning(), qPrintable(strict.errorMessage()));
     QCOMPARE(RawHttpClient::exchange(strict.port(), "GET", "/api/v1/stats").status, 401);
-    QCOMPARE(RawHttpClient::exchange(strict.port(), "GET", "/metrics", {}, jsonHeaders(strict.deviceToken())).status, 403);
-    QCOMPARE(
-        RawHttpClient::exchange(strict.port(), "GET", "/api/v1/stats", {}, jsonHeaders(strict.coordinatorToken())).status,
-        200);
+    QCOMPARE(RawHttpClient::exchange(strict.port(), "GET", "/metrics", {}, jsonHeaders(strict.deviceToken())).status,
+             403);
+    QCOMPARE(RawHttpClient::exchange(strict.port(), "GET", "/api/v1/stats", {}, jsonHeaders(strict.coordinatorToken()))
+                 .status,
+             200);
     QCOMPARE(RawHttpClient::exchange(strict.port(), "GET", "/api/v1/health").status, 200); // health stays open
 }
 
@@ -402,11 +406,12 @@ void TstIngestApi::legacyDataSubmit()
     const QJsonObject report{{u"questionnaireId"_s, u"gad7"_s},
                              {u"completedAt"_s, u"2026-11-26T08:00:00Z"_s},
                              {u"answers"_s, QJsonObject{{u"gad7_q1"_s, 2}}}};
-    const QByteArray body = QJsonDocument(QJsonObject{{u"patientId"_s, u"P-LEG"_s},
-                                                      {u"trialId"_s, u"TRIAL-7"_s},
-                                                      {u"reportData"_s, QString::fromUtf8(QJsonDocument(report).toJson(
-                                                                            QJsonDocument::Compact))}})
-                                .toJson(QJsonDocument::Compact);
+    const QByteArray body =
+        QJsonDocument(
+            QJsonObject{{u"patientId"_s, u"P-LEG"_s},
+                        {u"trialId"_s, u"TRIAL-7"_s},
+                        {u"reportData"_s, QString::fromUtf8(QJsonDocument(report).toJson(QJsonDocument::Compact))}})
+            .toJson(QJsonDocument::Compact);
     const Headers headers = jsonHeaders(m_server->deviceToken());
     const RawResponse first = RawHttpClient::exchange(m_server->port(), "POST", "/data/submit", body, headers);
     QCOMPARE(first.status, 202);
@@ -417,9 +422,9 @@ void TstIngestApi::legacyDataSubmit()
     const RawResponse again = RawHttpClient::exchange(m_server->port(), "POST", "/data/submit", body, headers);
     QCOMPARE(again.status, 200);
     QCOMPARE(again.json().value("submissionId"_L1).toString(), id);
-    QCOMPARE(m_server->countRows(u"submissions"_s,
-                                 u"submission_id = '%1' AND source = 'legacy_data_submit' AND questionnaire_id = 'gad7'"_s
-                                     .arg(id)),
+    QCOMPARE(m_server->countRows(
+                 u"submissions"_s,
+                 u"submission_id = '%1' AND source = 'legacy_data_submit' AND questionnaire_id = 'gad7'"_s.arg(id)),
              1);
 
     const QByteArray notJson = R"({"patientId":"P-LEG","trialId":"T","reportData":"{not json"})";
