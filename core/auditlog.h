@@ -10,14 +10,14 @@ namespace SiteRelay {
 /// One row of the append-only audit trail: who changed what, when, from which state to which.
 struct AuditEntry
 {
-    QString at;       ///< UTC ISO 8601 with milliseconds
-    QString actor;    ///< "device:3", "coordinator:2", "engine", "cli", ...
-    QString entity;   ///< "submission", "device", "alert"
+    QString at;     ///< UTC ISO 8601 with milliseconds
+    QString actor;  ///< "device:3", "coordinator:2", "engine", "cli", ...
+    QString entity; ///< "submission", "device", "alert"
     QString entityId;
     QString action;   ///< "received", "claimed", "processed", "revoked", ...
     QString oldState; ///< null when there was none
     QString newState;
-    QString detail;   ///< optional, never patient data beyond ids
+    QString detail; ///< optional, never patient data beyond ids
 };
 
 /**

@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QProcess>
 #include <QPromise>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
@@ -41,7 +42,8 @@ struct CpuInput
 constexpr int StageValidate = 0;
 constexpr int StageScore = 1;
 constexpr int StageReport = 2;
-constexpr int StageAnalysis = 3;
+constexpr int StageExternal = 3;
+constexpr int StageAnalysis = 4;
 
 } // namespace
 
@@ -64,7 +66,8 @@ ProcessingAttempt::ProcessingAttempt(ClaimedTask task, Questionnaire questionnai
     m_stageTimer.setSingleShot(true);
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         finish(AttemptResult::Kind::TimedOut,
-               u"the attempt exceeded its deadline of %1 ms during %2"_s.arg(m_settings.attemptDeadlineMs).arg(stageName()));
+               u"the attempt exceeded its deadline of %1 ms during %2"_s.arg(m_settings.attemptDeadlineMs)
+                   .arg(stageName()));
     });
     connect(&m_stageTimer, &QTimer::timeout, this, [this] {
         const int limit = m_stage->load() == StageAnalysis ? m_settings.analysisTimeoutMs : m_settings.stageTimeoutMs;
@@ -80,10 +83,16 @@ ProcessingAttempt::~ProcessingAttempt()
 QString ProcessingAttempt::stageName() const
 {
     switch (m_stage->load()) {
-    case StageValidate: return u"validate"_s;
-    case StageScore: return u"score"_s;
-    case StageReport: return u"report"_s;
-    default: return u"analysis"_s;
+    case StageValidate:
+        return u"validate"_s;
+    case StageScore:
+        return u"score"_s;
+    case StageReport:
+        return u"report"_s;
+    case StageExternal:
+        return u"external"_s;
+    default:
+        return u"analysis"_s;
     }
 }
 
@@ -168,28 +177,75 @@ void ProcessingAttempt::start()
         m_result.score = output->score;
         m_result.reportPath = output->reportPath;
         m_result.reportSha256 = output->reportSha256;
-        startAnalysis(output);
+        startExternalCheck(output);
     });
+}
+
+namespace {
+
+QJsonObject scoredPayload(const ClaimedTask &task, const std::optional<ScoreResult> &score)
+{
+    return QJsonObject{
+        {u"submissionId"_s, task.submissionId}, {u"patientId"_s, task.patientId},
+        {u"trialId"_s, task.trialId},           {u"questionnaireId"_s, task.questionnaireId},
+        {u"completedAt"_s, task.completedAt},   {u"receivedAt"_s, task.receivedAt},
+        {u"answers"_s, task.answers},           {u"score"_s, score ? score->toJson() : QJsonObject()},
+    };
+}
+
+} // namespace
+
+void ProcessingAttempt::startExternalCheck(const std::shared_ptr<CpuOutput> &cpu)
+{
+    if (m_settings.externalCommand.isEmpty()) {
+        startAnalysis(cpu);
+        return;
+    }
+    m_stage->store(StageExternal);
+    m_stageTimer.start(m_settings.stageTimeoutMs);
+    QStringList arguments = QProcess::splitCommand(m_settings.externalCommand);
+    const QString program = arguments.isEmpty() ? QString() : arguments.takeFirst();
+    m_process = new QProcess(this);
+    auto clock = std::make_shared<QElapsedTimer>();
+    clock->start();
+    connect(m_process, &QProcess::finished, this, [this, cpu, clock](int exitCode, QProcess::ExitStatus status) {
+        QProcess *process = std::exchange(m_process, nullptr);
+        if (!process)
+            return;
+        process->deleteLater();
+        m_result.stageDurationsMs.insert(u"external"_s, clock->elapsed());
+        const QByteArray output = process->readAllStandardOutput();
+        const QJsonDocument answer = QJsonDocument::fromJson(output);
+        if (status != QProcess::NormalExit || exitCode != 0 || !answer.isObject()) {
+            finish(AttemptResult::Kind::Permanent, u"external check failed (exit %1): %2"_s.arg(exitCode).arg(
+                                                       QString::fromUtf8(process->readAllStandardError().left(300))));
+            return;
+        }
+        m_result.analysis.insert(u"external"_s, answer.object());
+        startAnalysis(cpu);
+    });
+    connect(m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
+        if (error != QProcess::FailedToStart || !m_process)
+            return;
+        QProcess *process = std::exchange(m_process, nullptr);
+        process->deleteLater();
+        finish(AttemptResult::Kind::Permanent, u"external check could not start: %1"_s.arg(process->errorString()));
+    });
+    m_process->start(program, arguments);
+    m_process->write(QJsonDocument(scoredPayload(m_task, cpu->score)).toJson(QJsonDocument::Compact));
+    m_process->closeWriteChannel();
 }
 
 void ProcessingAttempt::startAnalysis(const std::shared_ptr<CpuOutput> &cpu)
 {
     m_stage->store(StageAnalysis);
     if (m_settings.analysisUrl.isEmpty() || !m_network) {
-        m_result.analysis = QJsonObject{{u"skipped"_s, true}, {u"reason"_s, u"no analysis/url configured"_s}};
+        m_result.analysis.insert(u"skipped"_s, true);
+        m_result.analysis.insert(u"reason"_s, u"no analysis/url configured"_s);
         finish(AttemptResult::Kind::Processed, QString());
         return;
     }
-    const QJsonObject payload{
-        {u"submissionId"_s, m_task.submissionId},
-        {u"patientId"_s, m_task.patientId},
-        {u"trialId"_s, m_task.trialId},
-        {u"questionnaireId"_s, m_task.questionnaireId},
-        {u"completedAt"_s, m_task.completedAt},
-        {u"receivedAt"_s, m_task.receivedAt},
-        {u"answers"_s, m_task.answers},
-        {u"score"_s, cpu->score ? cpu->score->toJson() : QJsonObject()},
-    };
+    const QJsonObject payload = scoredPayload(m_task, cpu->score);
     QNetworkRequest request(m_settings.analysisUrl);
     request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json"_ba);
     if (!m_settings.analysisToken.isEmpty())
@@ -225,9 +281,8 @@ void ProcessingAttempt::onAnalysisFinished()
         return;
     }
     if (status < 200 || status >= 300) {
-        finish(AttemptResult::Kind::Permanent,
-               u"analysis service refused the submission with %1: %2"_s.arg(status).arg(
-                   QString::fromUtf8(body.left(300))));
+        finish(AttemptResult::Kind::Permanent, u"analysis service refused the submission with %1: %2"_s.arg(status).arg(
+                                                   QString::fromUtf8(body.left(300))));
         return;
     }
     QJsonParseError parseError;
@@ -236,7 +291,10 @@ void ProcessingAttempt::onAnalysisFinished()
         finish(AttemptResult::Kind::Transient, u"analysis service answered %1 without a JSON object"_s.arg(status));
         return;
     }
+    const QJsonObject external = m_result.analysis.value("external"_L1).toObject();
     m_result.analysis = answer.object();
+    if (!external.isEmpty())
+        m_result.analysis.insert(u"external"_s, external);
     finish(AttemptResult::Kind::Processed, QString());
 }
 
@@ -256,6 +314,14 @@ void ProcessingAttempt::abortWork()
     // continuation has already run follows a dangling pointer. Only a running task needs it.
     if (!m_cpuFuture.isFinished())
         m_cpuFuture.cancel();
+    if (QProcess *process = std::exchange(m_process, nullptr)) {
+        // A foreign program cannot be asked to stop between steps: it is killed.
+        process->disconnect(this);
+        // Reaped asynchronously: no wait here, and it outlives this attempt until it is gone.
+        process->setParent(nullptr);
+        connect(process, &QProcess::finished, process, &QObject::deleteLater);
+        process->kill();
+    }
     if (QNetworkReply *reply = std::exchange(m_reply, nullptr)) {
         if (m_openRequests)
             --*m_openRequests;
@@ -278,8 +344,8 @@ void ProcessingAttempt::finish(AttemptResult::Kind kind, const QString &error, c
     m_result.startedAt = m_startedAt;
     m_result.endedAt = toIsoUtc(m_clock->nowUtc());
     if (kind != AttemptResult::Kind::Processed)
-        qCInfo(lcEngine).noquote() << "attempt" << m_task.attempt << "ended" << int(kind) << "at" << m_result.stageReached
-                                   << "-" << error;
+        qCInfo(lcEngine).noquote() << "attempt" << m_task.attempt << "ended" << int(kind) << "at"
+                                   << m_result.stageReached << "-" << error;
     if (m_finished)
         m_finished(this, std::move(m_result));
 }

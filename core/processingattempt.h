@@ -20,6 +20,7 @@
 
 class QNetworkAccessManager;
 class QNetworkReply;
+class QProcess;
 class QThreadPool;
 
 namespace SiteRelay {
@@ -34,6 +35,10 @@ struct AttemptSettings
     QUrl analysisUrl; ///< empty: the analysis stage is skipped
     QByteArray analysisToken;
     int analysisTimeoutMs = 10000;
+    /// An external check run as a child process after scoring (empty: none). It gets the scored
+    /// submission as JSON on stdin and must print a JSON object; it is killed at the stage timeout
+    /// or on cancel, because a foreign program cannot be asked to stop between steps.
+    QString externalCommand;
 };
 
 /// How an attempt ended, before the retry policy decides what that means for the task.
@@ -75,9 +80,9 @@ class ProcessingAttempt final : public QObject
 public:
     using Finished = std::function<void(ProcessingAttempt *, AttemptResult)>;
 
-    ProcessingAttempt(ClaimedTask task, Questionnaire questionnaire, const AttemptSettings &settings,
-                      QThreadPool *pool, QNetworkAccessManager *network, std::shared_ptr<Clock> clock,
-                      Finished finished, QObject *parent = nullptr);
+    ProcessingAttempt(ClaimedTask task, Questionnaire questionnaire, const AttemptSettings &settings, QThreadPool *pool,
+                      QNetworkAccessManager *network, std::shared_ptr<Clock> clock, Finished finished,
+                      QObject *parent = nullptr);
     ~ProcessingAttempt() override;
 
     void start();
@@ -91,9 +96,9 @@ public:
     bool hasOpenRequest() const { return m_reply != nullptr; }
 
 private:
-    enum class Stage { Validate, Score, Report, Analysis };
     struct CpuOutput;
 
+    void startExternalCheck(const std::shared_ptr<CpuOutput> &cpu);
     void startAnalysis(const std::shared_ptr<CpuOutput> &cpu);
     void onAnalysisFinished();
     void finish(AttemptResult::Kind kind, const QString &error, const QString &actor = QStringLiteral("engine"));
@@ -111,6 +116,7 @@ private:
     std::shared_ptr<std::atomic<int>> m_stage; ///< written by the pool task, read here
     QFuture<void> m_cpuFuture;
     QNetworkReply *m_reply = nullptr;
+    QProcess *m_process = nullptr;
     std::atomic<int> *m_openRequests = nullptr;
     QTimer m_deadline;
     QTimer m_stageTimer;

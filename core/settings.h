@@ -39,6 +39,7 @@ enum class SettingKey {
     AnalysisUrl,
     AnalysisToken,
     AnalysisTimeoutMs,
+    EngineExternalCheck,
 };
 
 struct SettingSpec

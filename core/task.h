@@ -26,8 +26,8 @@ struct ClaimedTask
     QString completedAt;
     QString receivedAt;
     QJsonObject answers;
-    int attempt = 1;        ///< this attempt's number, from 1 (never reused)
-    int attemptInRun = 1;   ///< counted from the last manual requeue: what the retry limit applies to
+    int attempt = 1;      ///< this attempt's number, from 1 (never reused)
+    int attemptInRun = 1; ///< counted from the last manual requeue: what the retry limit applies to
 };
 
 /// How an attempt ended.

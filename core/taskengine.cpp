@@ -20,10 +20,14 @@ constexpr qint64 MaxRetryTimerMs = 60 * 1000;
 AttemptOutcome decideOutcome(AttemptResult::Kind kind, int attemptInRun, const RetryPolicy &retry)
 {
     switch (kind) {
-    case AttemptResult::Kind::Processed: return AttemptOutcome::Processed;
-    case AttemptResult::Kind::Permanent: return AttemptOutcome::Failed;
-    case AttemptResult::Kind::Cancelled: return AttemptOutcome::Cancelled;
-    case AttemptResult::Kind::Shutdown: return AttemptOutcome::Retry;
+    case AttemptResult::Kind::Processed:
+        return AttemptOutcome::Processed;
+    case AttemptResult::Kind::Permanent:
+        return AttemptOutcome::Failed;
+    case AttemptResult::Kind::Cancelled:
+        return AttemptOutcome::Cancelled;
+    case AttemptResult::Kind::Shutdown:
+        return AttemptOutcome::Retry;
     case AttemptResult::Kind::Transient:
         return retry.mayRetryAfter(attemptInRun) ? AttemptOutcome::Retry : AttemptOutcome::Failed;
     case AttemptResult::Kind::TimedOut:
@@ -126,12 +130,11 @@ void TaskEngine::pump()
 void TaskEngine::startAttempt(const ClaimedTask &task)
 {
     const Questionnaire *questionnaire = m_catalog.find(task.questionnaireId);
-    auto *attempt = new ProcessingAttempt(task, questionnaire ? *questionnaire : Questionnaire{}, m_options.attempt,
-                                          m_pool.get(), m_network, m_options.clock,
-                                          [this](ProcessingAttempt *finished, AttemptResult result) {
-                                              onAttemptFinished(finished, std::move(result));
-                                          },
-                                          this);
+    auto *attempt = new ProcessingAttempt(
+        task, questionnaire ? *questionnaire : Questionnaire{}, m_options.attempt, m_pool.get(), m_network,
+        m_options.clock,
+        [this](ProcessingAttempt *finished, AttemptResult result) { onAttemptFinished(finished, std::move(result)); },
+        this);
     attempt->setOpenRequestCounter(&m_openRequests);
     m_attempts.insert(task.submissionId, attempt);
     ++m_inFlight;
@@ -180,20 +183,31 @@ void TaskEngine::onAttemptFinished(ProcessingAttempt *attempt, AttemptResult res
     record.reportSha256 = result.reportSha256;
     record.analysis = result.analysis;
     if (record.outcome == AttemptOutcome::Retry) {
-        const qint64 delay = result.kind == AttemptResult::Kind::Shutdown
-                                 ? 0
-                                 : m_options.retry.delayMs(task.attemptInRun, QRandomGenerator::global()->generateDouble());
+        const qint64 delay =
+            result.kind == AttemptResult::Kind::Shutdown
+                ? 0
+                : m_options.retry.delayMs(task.attemptInRun, QRandomGenerator::global()->generateDouble());
         record.nextAttemptAt = toIsoUtc(m_options.clock->nowUtc().addMSecs(delay));
         if (result.kind != AttemptResult::Kind::Shutdown && !m_stopping &&
             (!m_retryTimer.isActive() || m_retryTimer.remainingTime() > delay))
             m_retryTimer.start(int(qMin(delay, MaxRetryTimerMs)));
     }
     switch (record.outcome) {
-    case AttemptOutcome::Processed: ++m_processed; break;
-    case AttemptOutcome::Retry: ++m_retries; break;
-    case AttemptOutcome::Failed: ++m_failed; break;
-    case AttemptOutcome::TimedOut: ++m_timedOut; break;
-    case AttemptOutcome::Cancelled: ++m_cancelled; break;
+    case AttemptOutcome::Processed:
+        ++m_processed;
+        break;
+    case AttemptOutcome::Retry:
+        ++m_retries;
+        break;
+    case AttemptOutcome::Failed:
+        ++m_failed;
+        break;
+    case AttemptOutcome::TimedOut:
+        ++m_timedOut;
+        break;
+    case AttemptOutcome::Cancelled:
+        ++m_cancelled;
+        break;
     }
 
     ++m_recordsOutstanding;

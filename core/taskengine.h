@@ -110,7 +110,7 @@ private:
     QNetworkAccessManager *m_network = nullptr;
     std::unique_ptr<StoreReader> m_reader;
     QHash<QString, ProcessingAttempt *> m_attempts;
-    QHash<QString, QList<CancelPromise>> m_cancelWaiters;           ///< resolved when the attempt's outcome is recorded
+    QHash<QString, QList<CancelPromise>> m_cancelWaiters; ///< resolved when the attempt's outcome is recorded
     QHash<QString, QPair<QString, QList<CancelPromise>>> m_cancelOnClaim; ///< cancels that raced a claim
     QTimer m_retryTimer;
     int m_recordsOutstanding = 0;

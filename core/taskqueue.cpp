@@ -30,11 +30,16 @@ QString compactJson(const QJsonObject &object)
 TaskState stateAfter(AttemptOutcome outcome)
 {
     switch (outcome) {
-    case AttemptOutcome::Processed: return TaskState::Processed;
-    case AttemptOutcome::Retry: return TaskState::Retrying;
-    case AttemptOutcome::Failed: return TaskState::Failed;
-    case AttemptOutcome::TimedOut: return TaskState::TimedOut;
-    case AttemptOutcome::Cancelled: return TaskState::Cancelled;
+    case AttemptOutcome::Processed:
+        return TaskState::Processed;
+    case AttemptOutcome::Retry:
+        return TaskState::Retrying;
+    case AttemptOutcome::Failed:
+        return TaskState::Failed;
+    case AttemptOutcome::TimedOut:
+        return TaskState::TimedOut;
+    case AttemptOutcome::Cancelled:
+        return TaskState::Cancelled;
     }
     return TaskState::Failed;
 }
@@ -72,7 +77,9 @@ Expected<Done> setState(QSqlDatabase &db, const QString &submissionId, TaskState
 
 } // namespace
 
-TaskQueue::TaskQueue(SubmissionStore &store) : m_store(store) {}
+TaskQueue::TaskQueue(SubmissionStore &store)
+    : m_store(store)
+{}
 
 QFuture<Expected<QList<ClaimedTask>>> TaskQueue::claimDue(int limit)
 {
@@ -136,7 +143,8 @@ QFuture<Expected<QList<ClaimedTask>>> TaskQueue::claimDue(int limit)
             if (!update.exec())
                 return Database::storageError(u"claiming a task"_s, update.lastError());
             QSqlQuery attempt(db);
-            attempt.prepare(u"INSERT INTO attempts (submission_id, number, started_at, stage_reached) VALUES (?, ?, ?, ?)"_s);
+            attempt.prepare(
+                u"INSERT INTO attempts (submission_id, number, started_at, stage_reached) VALUES (?, ?, ?, ?)"_s);
             attempt.addBindValue(row.task.submissionId);
             attempt.addBindValue(row.task.attempt);
             attempt.addBindValue(now);
@@ -219,8 +227,9 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
         if (record.score) {
             for (const TriggeredAlert &alert : record.score->alerts) {
                 QSqlQuery insert(db);
-                insert.prepare(u"INSERT INTO alerts (submission_id, rule_id, severity, message, item_id, item_value, "
-                               u"raised_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_id, rule_id) DO NOTHING"_s);
+                insert.prepare(
+                    u"INSERT INTO alerts (submission_id, rule_id, severity, message, item_id, item_value, "
+                    u"raised_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_id, rule_id) DO NOTHING"_s);
                 insert.addBindValue(record.submissionId);
                 insert.addBindValue(alert.ruleId);
                 insert.addBindValue(alert.severity);
@@ -264,8 +273,9 @@ QFuture<Expected<int>> TaskQueue::recoverInterrupted()
             if (!attempt.exec())
                 return Database::storageError(u"recording an interrupted attempt"_s, attempt.lastError());
             QSqlQuery update(db);
-            update.prepare(u"UPDATE submissions SET state = 'retrying', next_attempt_at = ?, updated_at = ?, "
-                           u"last_error = 'interrupted: SiteRelay stopped during an attempt' WHERE submission_id = ?"_s);
+            update.prepare(
+                u"UPDATE submissions SET state = 'retrying', next_attempt_at = ?, updated_at = ?, "
+                u"last_error = 'interrupted: SiteRelay stopped during an attempt' WHERE submission_id = ?"_s);
             update.addBindValue(now);
             update.addBindValue(now);
             update.addBindValue(submissionId);
@@ -312,10 +322,11 @@ QFuture<Expected<Done>> TaskQueue::requeue(const QString &submissionId, const QS
         const TaskState state = current->state;
         if (state != TaskState::Failed && state != TaskState::TimedOut && state != TaskState::Cancelled &&
             state != TaskState::Retrying)
-            return Error{ErrorCode::Conflict,
-                         u"submission %1 is %2; only failed, timed-out, cancelled or retrying ones can be requeued"_s
-                             .arg(submissionId, toString(state)),
-                         QString(), u"invalid_state"_s};
+            return Error{
+                ErrorCode::Conflict,
+                u"submission %1 is %2; only failed, timed-out, cancelled or retrying ones can be requeued"_s.arg(
+                    submissionId, toString(state)),
+                QString(), u"invalid_state"_s};
         QSqlQuery update(db);
         update.prepare(u"UPDATE submissions SET state = 'pending', retry_base = attempt_count, next_attempt_at = NULL, "
                        u"updated_at = ? WHERE submission_id = ?"_s);

@@ -329,7 +329,8 @@ void IngestServer::postCancel(const HttpRequest &, const Caller &caller, const Q
     auto future = m_deps.engine ? m_deps.engine->cancel(id, actor) : m_queue.cancelWaiting(id, actor);
     future.then(this, [this, shared, id](const Expected<TaskState> &result) {
         if (result)
-            shared->send(ApiResponse::json(200, QJsonObject{{u"submissionId"_s, id}, {u"status"_s, toString(*result)}}));
+            shared->send(
+                ApiResponse::json(200, QJsonObject{{u"submissionId"_s, id}, {u"status"_s, toString(*result)}}));
         else
             shared->send(errorResponse(result.error()));
         answerOwedDone();

@@ -58,6 +58,7 @@ Expected<std::unique_ptr<ServerHost>> ServerHost::start(const Options &options)
         engineOptions.attempt.analysisUrl = QUrl(settings.text(SettingKey::AnalysisUrl));
         engineOptions.attempt.analysisToken = settings.text(SettingKey::AnalysisToken).toUtf8();
         engineOptions.attempt.analysisTimeoutMs = settings.integer(SettingKey::AnalysisTimeoutMs);
+        engineOptions.attempt.externalCommand = settings.text(SettingKey::EngineExternalCheck);
         engineOptions.clock = options.clock;
         const QUrl url = engineOptions.attempt.analysisUrl;
         if (!url.isEmpty() && (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1)))
@@ -73,7 +74,8 @@ Expected<std::unique_ptr<ServerHost>> ServerHost::start(const Options &options)
         TaskEngine *engine = nullptr;
         // The engine, its network manager and timers belong to the engine thread.
         QMetaObject::invokeMethod(
-            engineContext, [&engine, store, catalogPointer, engineOptions] {
+            engineContext,
+            [&engine, store, catalogPointer, engineOptions] {
                 engine = new TaskEngine(*store, *catalogPointer, engineOptions);
             },
             Qt::BlockingQueuedConnection);
@@ -87,8 +89,8 @@ Expected<std::unique_ptr<ServerHost>> ServerHost::start(const Options &options)
     host->m_serverThread->setObjectName(u"ingest-server"_s);
     host->m_serverThread->start();
 
-    IngestServer::Dependencies dependencies{host->m_store.get(), host->m_catalog.get(), host->m_engine,
-                                            options.clock, options.settings};
+    IngestServer::Dependencies dependencies{host->m_store.get(), host->m_catalog.get(), host->m_engine, options.clock,
+                                            options.settings};
     Expected<quint16> listened = Error{ErrorCode::Internal, u"the server thread did not start"_s};
     auto *context = new QObject;
     context->moveToThread(host->m_serverThread.get());
@@ -182,7 +184,8 @@ void ServerHost::finishStop()
     }
     if (m_engine) {
         TaskEngine *engine = std::exchange(m_engine, nullptr);
-        QMetaObject::invokeMethod(engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
     }
     if (m_engineThread) {
         m_engineThread->quit();

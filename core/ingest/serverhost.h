@@ -71,7 +71,7 @@ private:
     std::unique_ptr<QThread> m_serverThread;
     IngestServer *m_server = nullptr; ///< lives on m_serverThread
     std::unique_ptr<QThread> m_engineThread;
-    TaskEngine *m_engine = nullptr;   ///< lives on m_engineThread; null when engine/enabled is false
+    TaskEngine *m_engine = nullptr; ///< lives on m_engineThread; null when engine/enabled is false
     bool m_engineStopping = false;
     QHostAddress m_address;
     quint16 m_port = 0;
