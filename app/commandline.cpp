@@ -44,7 +44,8 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     parser.addPositionalArgument(u"command"_s, u"Optional: device add|list|revoke ..."_s, u"[command]"_s);
 
     CommandLine result;
-    result.helpText = parser.helpText();
+    // Built before QCoreApplication exists, so Qt cannot know the program's name.
+    result.helpText = parser.helpText().replace(u"<executable_name>"_s, u"siterelay"_s);
     if (!parser.parse(arguments))
         return Error::invalid(QString(), parser.errorText());
     if (parser.isSet(helpOption)) {
@@ -73,6 +74,9 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
         result.overrides.insert(u"server/port"_s, parser.value(port));
 
     const QStringList positional = parser.positionalArguments();
+    const bool deviceAdd = positional.value(0) == "device"_L1 && positional.value(1) == "add"_L1;
+    if (parser.isSet(role) && !deviceAdd)
+        return Error::invalid(u"--role"_s, u"--role only goes with `device add`"_s);
     if (positional.isEmpty())
         return result;
     if (positional.first() != "device"_L1)

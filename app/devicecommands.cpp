@@ -34,7 +34,8 @@ int runDeviceCommand(const CommandLine &commandLine, QTextStream &out, QTextStre
     auto store = openStore(commandLine);
     if (!store) {
         err << "siterelay: " << store.error().message << Qt::endl;
-        return 1;
+        // Bad settings are the user's input (exit 2, as everywhere); a database that will not open is not.
+        return store.error().code == ErrorCode::InvalidArgument ? 2 : 1;
     }
     switch (commandLine.command) {
     case CommandLine::Command::DeviceAdd: {

@@ -200,7 +200,13 @@ void GuardedConnection::drain()
     m_draining = true;
     if (m_awaitingResponse || m_closing)
         return;
-    if (m_framer.hasPartialRequest())
+    // Bytes that arrived but were not read yet may hold a whole request: it deserves a 503 to
+    // retry on, not a silent close.
+    if (m_socket->bytesAvailable() > 0) {
+        m_framer.append(m_socket->readAll());
+        consumeOpenTransaction();
+    }
+    if (m_framer.hasPartialRequest() || m_framer.bufferedBytes() > 0)
         reject(503, "shutting_down", u"SiteRelay is shutting down; nothing was stored. Retry in a moment."_s);
     else
         closeConnection();
