@@ -153,7 +153,9 @@ Expected<IngestServer::Caller> IngestServer::authorize(const HttpRequest &reques
     Caller caller;
     const QByteArray authorization = request.header("Authorization");
     if (!authorization.isEmpty()) {
-        if (!authorization.startsWith("Bearer ") && !authorization.startsWith("bearer "))
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        if (authorization.size() < 7 ||
+            QByteArrayView(authorization).first(7).compare("bearer ", Qt::CaseInsensitive) != 0)
             return Error{ErrorCode::Unauthenticated, u"use Authorization: Bearer <token>"_s, QString(),
                          u"unauthenticated"_s};
         auto device = m_reader->authenticate(authorization.mid(7).trimmed());

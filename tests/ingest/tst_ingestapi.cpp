@@ -56,6 +56,7 @@ private Q_SLOTS:
     void revokedTokenIsRefusedAtOnce();
     void statusIsVisibleToItsDeviceAndCoordinators();
     void questionnairesAreServed();
+    void bearerSchemeIsCaseInsensitive();
     void healthProvesTheDatabaseIsWritable();
     void statsAndMetricsCount();
     void statsNeedCoordinatorUnlessLoopback();
@@ -92,6 +93,9 @@ void TstIngestApi::submissionErrors_data()
     QTest::addRow("unknown token") << valid << jsonHeaders("srt_1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") << 401
                                    << u"unauthenticated"_s << QString();
     QTest::addRow("garbage token") << valid << jsonHeaders("nonsense") << 401 << u"unauthenticated"_s << QString();
+    QTest::addRow("lower-case scheme, unknown token")
+        << valid << Headers{{"Content-Type", "application/json"}, {"Authorization", "bEaReR nonsense"}} << 401
+        << u"unauthenticated"_s << QString();
     QTest::addRow("basic auth") << valid
                                 << Headers{{"Content-Type", "application/json"}, {"Authorization", "Basic dTpw"}} << 401
                                 << u"unauthenticated"_s << QString();
@@ -345,6 +349,15 @@ void TstIngestApi::questionnairesAreServed()
     QCOMPARE(ids, (QStringList{u"gad7"_s, u"phq9"_s}));
     for (const QJsonValue &entry : list)
         QVERIFY(entry.toObject().value("items"_L1).toArray().size() >= 7);
+}
+
+void TstIngestApi::bearerSchemeIsCaseInsensitive()
+{
+    for (const QByteArray scheme : {"bearer ", "BEARER ", "Bearer "}) {
+        const RawResponse response = RawHttpClient::exchange(m_server->port(), "GET", "/api/v1/questionnaires", {},
+                                                             {{"Authorization", scheme + m_server->deviceToken()}});
+        QCOMPARE(response.status, 200);
+    }
 }
 
 void TstIngestApi::healthProvesTheDatabaseIsWritable()
