@@ -1,5 +1,7 @@
 #include "questionnaire.h"
 
+#include "jsonvalues.h"
+
 #include <QJsonArray>
 #include <QJsonValue>
 #include <QLocale>
@@ -44,40 +46,6 @@ bool isVersion(const QString &text)
         return !part.isEmpty() && part.size() <= 6 &&
                std::all_of(part.begin(), part.end(), [](QChar c) { return c.isDigit() && c.unicode() < 0x80; });
     });
-}
-
-// QJsonValue keeps every number as a double; an integer here is one without a fraction that
-// fits an int. (2.0 is indistinguishable from 2 after parsing and is accepted as 2.)
-std::optional<int> exactInt(const QJsonValue &value)
-{
-    if (!value.isDouble())
-        return std::nullopt;
-    const double number = value.toDouble();
-    if (!std::isfinite(number) || std::trunc(number) != number || number < std::numeric_limits<int>::min() ||
-        number > std::numeric_limits<int>::max())
-        return std::nullopt;
-    return static_cast<int>(number);
-}
-
-QString describe(const QJsonValue &value)
-{
-    switch (value.type()) {
-    case QJsonValue::Null:
-        return u"null"_s;
-    case QJsonValue::Bool:
-        return value.toBool() ? u"true"_s : u"false"_s;
-    case QJsonValue::Double:
-        return QString::number(value.toDouble(), 'g', QLocale::FloatingPointShortest);
-    case QJsonValue::String:
-        return u"a string"_s;
-    case QJsonValue::Array:
-        return u"an array"_s;
-    case QJsonValue::Object:
-        return u"an object"_s;
-    case QJsonValue::Undefined:
-        break;
-    }
-    return u"nothing"_s;
 }
 
 QString operatorText(AlertRule::Operator op)
@@ -134,7 +102,7 @@ public:
         if (value.isUndefined())
             return {};
         if (!value.isString()) {
-            fail(pathOf(key), u"must be a string, not "_s + describe(value));
+            fail(pathOf(key), u"must be a string, not "_s + JsonValues::describe(value, false));
             return {};
         }
         const QString result = value.toString();
@@ -157,9 +125,9 @@ public:
         const QJsonValue value = require(key);
         if (value.isUndefined())
             return 0;
-        const std::optional<int> result = exactInt(value);
+        const std::optional<int> result = JsonValues::exactInt(value);
         if (!result)
-            fail(pathOf(key), u"must be an integer, not "_s + describe(value));
+            fail(pathOf(key), u"must be an integer, not "_s + JsonValues::describe(value, false));
         return result.value_or(0);
     }
 
@@ -169,7 +137,7 @@ public:
         if (value.isUndefined())
             return false;
         if (!value.isBool())
-            fail(pathOf(key), u"must be true or false, not "_s + describe(value));
+            fail(pathOf(key), u"must be true or false, not "_s + JsonValues::describe(value, false));
         return value.toBool();
     }
 
@@ -177,7 +145,7 @@ public:
     {
         const QJsonValue value = require(key);
         if (!value.isUndefined() && !value.isObject())
-            fail(pathOf(key), u"must be an object, not "_s + describe(value));
+            fail(pathOf(key), u"must be an object, not "_s + JsonValues::describe(value, false));
         return value.toObject();
     }
 
@@ -188,7 +156,7 @@ public:
         if (value.isUndefined())
             return {};
         if (!value.isArray()) {
-            fail(pathOf(key), u"must be an array, not "_s + describe(value));
+            fail(pathOf(key), u"must be an array, not "_s + JsonValues::describe(value, false));
             return {};
         }
         const QJsonArray array = value.toArray();
@@ -197,7 +165,7 @@ public:
         QList<QJsonObject> result;
         for (qsizetype i = 0; i < array.size(); ++i) {
             if (!array.at(i).isObject()) {
-                fail(elementPath(key, i), u"must be an object, not "_s + describe(array.at(i)));
+                fail(elementPath(key, i), u"must be an object, not "_s + JsonValues::describe(array.at(i), false));
                 return {};
             }
             result.append(array.at(i).toObject());

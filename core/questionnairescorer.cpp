@@ -1,5 +1,7 @@
 #include "questionnairescorer.h"
 
+#include "jsonvalues.h"
+
 #include <QJsonArray>
 #include <QJsonValue>
 #include <QLocale>
@@ -14,47 +16,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace SiteRelay {
 
 namespace {
-
-// Answer keys and values come from the network; keep what we echo back in errors short.
-QString elided(const QString &text)
-{
-    constexpr qsizetype limit = 64;
-    return text.size() <= limit ? text : QString(text.left(limit) + u'…');
-}
-
-// QJsonValue keeps every number as a double; an answer is an integer when it has no fraction and
-// fits an int. (2.0 cannot be told apart from 2 after parsing and counts as 2.)
-std::optional<int> exactInt(const QJsonValue &value)
-{
-    if (!value.isDouble())
-        return std::nullopt;
-    const double number = value.toDouble();
-    if (!std::isfinite(number) || std::trunc(number) != number || number < std::numeric_limits<int>::min() ||
-        number > std::numeric_limits<int>::max())
-        return std::nullopt;
-    return static_cast<int>(number);
-}
-
-QString describe(const QJsonValue &value)
-{
-    switch (value.type()) {
-    case QJsonValue::Null:
-        return u"null"_s;
-    case QJsonValue::Bool:
-        return value.toBool() ? u"true"_s : u"false"_s;
-    case QJsonValue::Double:
-        return QString::number(value.toDouble(), 'g', QLocale::FloatingPointShortest);
-    case QJsonValue::String:
-        return u"the string \""_s + elided(value.toString()) + u'"';
-    case QJsonValue::Array:
-        return u"an array"_s;
-    case QJsonValue::Object:
-        return u"an object"_s;
-    case QJsonValue::Undefined:
-        break;
-    }
-    return u"nothing"_s;
-}
 
 QString optionList(const QuestionnaireItem &item)
 {
@@ -95,15 +56,15 @@ Expected<Done> QuestionnaireScorer::validate(const Questionnaire &q, const QJson
         return Error::invalid(u"answers"_s, u"no answers given for questionnaire '"_s + q.id + u"'"_s);
 
     for (auto it = answers.begin(); it != answers.end(); ++it) {
-        const QString field = u"answers."_s + elided(it.key());
+        const QString field = u"answers."_s + JsonValues::elided(it.key());
         const QuestionnaireItem *item = q.item(it.key());
         if (!item)
-            return Error::invalid(field, u"unknown item '"_s + elided(it.key()) + u"': questionnaire '"_s + q.id +
-                                             u"' has no such item"_s);
-        const std::optional<int> value = exactInt(it.value());
+            return Error::invalid(field, u"unknown item '"_s + JsonValues::elided(it.key()) + u"': questionnaire '"_s +
+                                             q.id + u"' has no such item"_s);
+        const std::optional<int> value = JsonValues::exactInt(it.value());
         if (!value)
             return Error::invalid(field, u"the answer to '"_s + item->id + u"' must be an integer ("_s +
-                                             optionList(*item) + u"), not "_s + describe(it.value()));
+                                             optionList(*item) + u"), not "_s + JsonValues::describe(it.value(), true));
         if (!item->option(*value))
             return Error::invalid(field, QString::number(*value) + u" is not an option of item '"_s + item->id +
                                              u"' (allowed: "_s + optionList(*item) + u")"_s);
