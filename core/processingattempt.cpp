@@ -1,5 +1,6 @@
 #include "processingattempt.h"
 
+#include "futurecallback.h"
 #include "logging.h"
 #include "reportrenderer.h"
 
@@ -165,7 +166,7 @@ void ProcessingAttempt::start()
         output->ok = true;
     });
     m_cpuFuture = future;
-    future.then(this, [this, output] {
+    whenFinished(future, this, [this, output] {
         if (m_done)
             return;
         for (auto it = output->durations.begin(); it != output->durations.end(); ++it)
@@ -310,8 +311,7 @@ void ProcessingAttempt::abortWork()
 {
     m_deadline.stop();
     m_stageTimer.stop();
-    // Qt 6.4 keeps a raw link from a future to its continuation; cancelling a future whose
-    // continuation has already run follows a dangling pointer. Only a running task needs it.
+    // Only a task that is still queued or running needs to hear of it.
     if (!m_cpuFuture.isFinished())
         m_cpuFuture.cancel();
     if (QProcess *process = std::exchange(m_process, nullptr)) {

@@ -76,9 +76,14 @@ void StoreWriter::flush()
     QSqlQuery commit(db);
     if (!commit.exec(u"COMMIT"_s))
         return failAll(Database::storageError(u"committing"_s, commit.lastError()));
-    for (const auto &job : batch)
+    bool queuedWork = false;
+    for (const auto &job : batch) {
+        queuedWork = queuedWork || job->queuesWork();
         job->committed();
+    }
     Q_EMIT batchCommitted(int(batch.size()));
+    if (queuedWork)
+        Q_EMIT workQueued();
 }
 
 void StoreWriter::closeDatabase()

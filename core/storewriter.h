@@ -23,6 +23,9 @@ public:
     virtual Expected<Done> execute(QSqlDatabase &db) = 0;
     virtual void committed() = 0;
     virtual void failed(const Error &error) = 0;
+    /// Whether committing this job may have made work due for the engine (a new submission, a
+    /// requeue). The engine's own claims and records must not, or it would wake itself forever.
+    virtual bool queuesWork() const { return false; }
 };
 
 /// A WriteJob that resolves a QFuture<Expected<T>> only after COMMIT returned (or failed).
@@ -31,11 +34,13 @@ class PromisedWriteJob final : public WriteJob
 {
 public:
     using Work = std::function<Expected<T>(QSqlDatabase &)>;
-    explicit PromisedWriteJob(Work work)
+    explicit PromisedWriteJob(Work work, bool queuesWork = false)
         : m_work(std::move(work))
+        , m_queuesWork(queuesWork)
     {
         m_promise.start();
     }
+    bool queuesWork() const override { return m_queuesWork; }
     QFuture<Expected<T>> future() { return m_promise.future(); }
 
     Expected<Done> execute(QSqlDatabase &db) override
@@ -55,6 +60,7 @@ private:
         m_promise.finish();
     }
     Work m_work;
+    bool m_queuesWork = false;
     QPromise<Expected<T>> m_promise;
     std::optional<Expected<T>> m_outcome;
 };
@@ -84,6 +90,8 @@ public:
 Q_SIGNALS:
     /// Emitted on the writer thread after a COMMIT that wrote @p jobCount jobs.
     void batchCommitted(int jobCount);
+    /// Emitted on the writer thread after a COMMIT that included a job that queues work.
+    void workQueued();
 
 private:
     void scheduleFlush();

@@ -24,6 +24,11 @@ Expected<QJsonObject> parseObject(QByteArrayView body)
         error.reason = u"malformed_json"_s;
         return error;
     }
+    // Valid JSON that is not an object (a number, a string, ...) is the caller's mistake of shape,
+    // not of syntax; QJsonDocument would call a top-level scalar malformed, so decide it here.
+    const QByteArrayView trimmed = body.trimmed();
+    if (trimmed.isEmpty() || trimmed.front() != '{')
+        return Error::invalid(QString(), u"the body must be a JSON object"_s, u"not_an_object"_s);
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(body.toByteArray(), &parseError);
     if (parseError.error != QJsonParseError::NoError)

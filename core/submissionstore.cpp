@@ -61,6 +61,7 @@ Expected<std::unique_ptr<SubmissionStore>> SubmissionStore::open(const Options &
     QObject::connect(store->m_thread.get(), &QThread::finished, writer, &QObject::deleteLater);
     QObject::connect(writer, &StoreWriter::batchCommitted, store.get(), &SubmissionStore::committed,
                      Qt::DirectConnection);
+    QObject::connect(writer, &StoreWriter::workQueued, store.get(), &SubmissionStore::workQueued, Qt::DirectConnection);
     store->m_writer = writer;
     store->m_thread->start();
 
@@ -105,47 +106,49 @@ void SubmissionStore::drain()
 QFuture<Expected<SubmissionReceipt>> SubmissionStore::append(const NewSubmission &submission)
 {
     const QString receivedAt = toIsoUtc(m_options.clock->nowUtc());
-    return submit<SubmissionReceipt>([submission, receivedAt](QSqlDatabase &db) -> Expected<SubmissionReceipt> {
-        const QByteArray hash = submission.contentHash();
-        QSqlQuery existing(db);
-        existing.prepare(u"SELECT content_hash, state, received_at FROM submissions WHERE submission_id = ?"_s);
-        existing.addBindValue(submission.submissionId);
-        if (!existing.exec())
-            return Database::storageError(u"looking up a submission"_s, existing.lastError());
-        if (existing.next()) {
-            if (existing.value(0).toByteArray() != hash)
-                return Error{ErrorCode::Conflict,
-                             u"submission %1 was already received with different content; a new submission "
-                             u"needs a new submissionId"_s.arg(submission.submissionId),
-                             u"submissionId"_s, u"submission_conflict"_s};
-            return SubmissionReceipt{submission.submissionId, existing.value(1).toString(),
-                                     existing.value(2).toString(), true};
-        }
+    return submit<SubmissionReceipt>(
+        [submission, receivedAt](QSqlDatabase &db) -> Expected<SubmissionReceipt> {
+            const QByteArray hash = submission.contentHash();
+            QSqlQuery existing(db);
+            existing.prepare(u"SELECT content_hash, state, received_at FROM submissions WHERE submission_id = ?"_s);
+            existing.addBindValue(submission.submissionId);
+            if (!existing.exec())
+                return Database::storageError(u"looking up a submission"_s, existing.lastError());
+            if (existing.next()) {
+                if (existing.value(0).toByteArray() != hash)
+                    return Error{ErrorCode::Conflict,
+                                 u"submission %1 was already received with different content; a new submission "
+                                 u"needs a new submissionId"_s.arg(submission.submissionId),
+                                 u"submissionId"_s, u"submission_conflict"_s};
+                return SubmissionReceipt{submission.submissionId, existing.value(1).toString(),
+                                         existing.value(2).toString(), true};
+            }
 
-        QSqlQuery insert(db);
-        insert.prepare(u"INSERT INTO submissions (submission_id, device_id, source, patient_id, trial_id, "
-                       u"questionnaire_id, completed_at, answers, content_hash, state, received_at, updated_at) "
-                       u"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"_s);
-        insert.addBindValue(submission.submissionId);
-        insert.addBindValue(submission.deviceId);
-        insert.addBindValue(sourceName(submission.source));
-        insert.addBindValue(submission.patientId);
-        insert.addBindValue(submission.trialId);
-        insert.addBindValue(submission.questionnaireId);
-        insert.addBindValue(submission.completedAt.isEmpty() ? receivedAt : submission.completedAt);
-        insert.addBindValue(QString::fromUtf8(QJsonDocument(submission.answers).toJson(QJsonDocument::Compact)));
-        insert.addBindValue(hash);
-        insert.addBindValue(receivedAt);
-        insert.addBindValue(receivedAt);
-        if (!insert.exec())
-            return Database::storageError(u"storing a submission"_s, insert.lastError());
-        if (auto audited = AuditLog::append(db, {receivedAt, u"device:%1"_s.arg(submission.deviceId), u"submission"_s,
-                                       submission.submissionId, u"received"_s, QString(), u"pending"_s,
-                                       sourceName(submission.source)});
-            !audited)
-            return audited.error();
-        return SubmissionReceipt{submission.submissionId, u"pending"_s, receivedAt, false};
-    });
+            QSqlQuery insert(db);
+            insert.prepare(u"INSERT INTO submissions (submission_id, device_id, source, patient_id, trial_id, "
+                           u"questionnaire_id, completed_at, answers, content_hash, state, received_at, updated_at) "
+                           u"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"_s);
+            insert.addBindValue(submission.submissionId);
+            insert.addBindValue(submission.deviceId);
+            insert.addBindValue(sourceName(submission.source));
+            insert.addBindValue(submission.patientId);
+            insert.addBindValue(submission.trialId);
+            insert.addBindValue(submission.questionnaireId);
+            insert.addBindValue(submission.completedAt.isEmpty() ? receivedAt : submission.completedAt);
+            insert.addBindValue(QString::fromUtf8(QJsonDocument(submission.answers).toJson(QJsonDocument::Compact)));
+            insert.addBindValue(hash);
+            insert.addBindValue(receivedAt);
+            insert.addBindValue(receivedAt);
+            if (!insert.exec())
+                return Database::storageError(u"storing a submission"_s, insert.lastError());
+            if (auto audited = AuditLog::append(db, {receivedAt, u"device:%1"_s.arg(submission.deviceId),
+                                                     u"submission"_s, submission.submissionId, u"received"_s, QString(),
+                                                     u"pending"_s, sourceName(submission.source)});
+                !audited)
+                return audited.error();
+            return SubmissionReceipt{submission.submissionId, u"pending"_s, receivedAt, false};
+        },
+        true);
 }
 
 QFuture<Expected<NewDevice>> SubmissionStore::addDevice(const QString &name, DeviceRole role, const QString &actor)
@@ -166,7 +169,7 @@ QFuture<Expected<NewDevice>> SubmissionStore::addDevice(const QString &name, Dev
             return Database::storageError(u"adding a device"_s, insert.lastError());
         const qint64 id = insert.lastInsertId().toLongLong();
         if (auto audited = AuditLog::append(db, {now, actor, u"device"_s, QString::number(id), u"created"_s, QString(),
-                                       u"active"_s, toString(role)});
+                                                 u"active"_s, toString(role)});
             !audited)
             return audited.error();
         auto record = readDevice(db, id);
@@ -189,8 +192,8 @@ QFuture<Expected<DeviceRecord>> SubmissionStore::revokeDevice(qint64 deviceId, c
         update.addBindValue(deviceId);
         if (!update.exec())
             return Database::storageError(u"revoking a device"_s, update.lastError());
-        if (auto audited = AuditLog::append(db, {now, actor, u"device"_s, QString::number(deviceId), u"revoked"_s,
-                                       u"active"_s, u"revoked"_s});
+        if (auto audited = AuditLog::append(
+                db, {now, actor, u"device"_s, QString::number(deviceId), u"revoked"_s, u"active"_s, u"revoked"_s});
             !audited)
             return audited.error();
         return readDevice(db, deviceId);

@@ -75,11 +75,13 @@ public:
      * error rolls back the whole batch. This is how other stores (TaskQueue, ...) write.
      */
     template <typename T, typename Work>
-    QFuture<Expected<T>> submit(Work work);
+    QFuture<Expected<T>> submit(Work work, bool queuesWork = false);
 
 Q_SIGNALS:
     /// A batch of writes was committed (emitted from the writer thread; connect queued).
     void committed(int writeCount);
+    /// A commit may have made work due: a new submission, a requeue (writer thread; connect queued).
+    void workQueued();
 
 private:
     explicit SubmissionStore(const Options &options);
@@ -91,9 +93,9 @@ private:
 };
 
 template <typename T, typename Work>
-QFuture<Expected<T>> SubmissionStore::submit(Work work)
+QFuture<Expected<T>> SubmissionStore::submit(Work work, bool queuesWork)
 {
-    auto job = std::make_shared<PromisedWriteJob<T>>(std::move(work));
+    auto job = std::make_shared<PromisedWriteJob<T>>(std::move(work), queuesWork);
     QFuture<Expected<T>> future = job->future();
     post(std::move(job));
     return future;

@@ -1,5 +1,6 @@
 #include "taskengine.h"
 
+#include "futurecallback.h"
 #include "logging.h"
 #include "questionnairecatalog.h"
 #include "storereader.h"
@@ -79,7 +80,7 @@ void TaskEngine::start()
     else
         qCWarning(lcEngine).noquote() << "no read connection; retries are found only on new submissions:"
                                       << reader.error().message;
-    m_queue.recoverInterrupted().then(this, [this](const Expected<int> &recovered) {
+    whenFinished(m_queue.recoverInterrupted(), this, [this](const Expected<int> &recovered) {
         if (!recovered)
             qCWarning(lcEngine).noquote() << "could not recover interrupted tasks:" << recovered.error().message;
         else if (*recovered > 0)
@@ -107,7 +108,7 @@ void TaskEngine::pump()
         return;
     m_claiming = true;
     m_wakeAgain = false;
-    m_queue.claimDue(free).then(this, [this, free](const Expected<QList<ClaimedTask>> &claimed) {
+    whenFinished(m_queue.claimDue(free), this, [this, free](const Expected<QList<ClaimedTask>> &claimed) {
         m_claiming = false;
         if (!claimed) {
             qCWarning(lcEngine).noquote() << "could not claim tasks:" << claimed.error().message;
@@ -216,7 +217,7 @@ void TaskEngine::onAttemptFinished(ProcessingAttempt *attempt, AttemptResult res
                                    : record.outcome == AttemptOutcome::TimedOut  ? TaskState::TimedOut
                                    : record.outcome == AttemptOutcome::Cancelled ? TaskState::Cancelled
                                                                                  : TaskState::Failed);
-    m_queue.record(record).then(this, [this, id = task.submissionId, state](const Expected<bool> &recorded) {
+    whenFinished(m_queue.record(record), this, [this, id = task.submissionId, state](const Expected<bool> &recorded) {
         --m_recordsOutstanding;
         if (!recorded)
             qCWarning(lcEngine).noquote() << "could not record an attempt's outcome:" << recorded.error().message;
@@ -265,26 +266,31 @@ void TaskEngine::cancelOnEngineThread(const QString &submissionId, const QString
         attempt->cancel(AttemptResult::Kind::Cancelled, actor);
         return;
     }
-    m_queue.cancelWaiting(submissionId, actor)
-        .then(this, [this, submissionId, actor, promise](const Expected<TaskState> &result) {
-            if (!result && result.error().code == ErrorCode::Conflict) {
-                // It may have been claimed while this cancel was on its way.
-                if (ProcessingAttempt *attempt = m_attempts.value(submissionId)) {
-                    m_cancelWaiters[submissionId].append(promise);
-                    attempt->cancel(AttemptResult::Kind::Cancelled, actor);
-                    return;
-                }
-                if (m_claiming) {
-                    auto &entry = m_cancelOnClaim[submissionId];
-                    entry.first = actor;
-                    entry.second.append(promise);
-                    return;
-                }
-            }
-            if (result)
-                Q_EMIT taskChanged(submissionId, toString(*result));
-            resolve(promise, result);
-        });
+    whenFinished(m_queue.cancelWaiting(submissionId, actor), this,
+                 [this, submissionId, actor, promise](const Expected<TaskState> &result) {
+                     if (!result && result.error().code == ErrorCode::Conflict) {
+                         // It may have been claimed while this cancel was on its way.
+                         if (ProcessingAttempt *attempt = m_attempts.value(submissionId)) {
+                             m_cancelWaiters[submissionId].append(promise);
+                             attempt->cancel(AttemptResult::Kind::Cancelled, actor);
+                             return;
+                         }
+                         // Only a task the store says is processing can be in a claim on its way here.
+                         const bool processing = m_reader && [&] {
+                             const auto stored = m_reader->submissionStatus(submissionId);
+                             return stored && stored->state == toString(TaskState::Processing);
+                         }();
+                         if (m_claiming && processing) {
+                             auto &entry = m_cancelOnClaim[submissionId];
+                             entry.first = actor;
+                             entry.second.append(promise);
+                             return;
+                         }
+                     }
+                     if (result)
+                         Q_EMIT taskChanged(submissionId, toString(*result));
+                     resolve(promise, result);
+                 });
 }
 
 QFuture<Expected<Done>> TaskEngine::requeue(const QString &submissionId, const QString &actor)

@@ -255,40 +255,42 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
 QFuture<Expected<int>> TaskQueue::recoverInterrupted()
 {
     const QString now = toIsoUtc(m_store.clock().nowUtc());
-    return m_store.submit<int>([now](QSqlDatabase &db) -> Expected<int> {
-        QSqlQuery select(db);
-        if (!select.exec(u"SELECT submission_id, attempt_count FROM submissions WHERE state = 'processing'"_s))
-            return Database::storageError(u"finding interrupted tasks"_s, select.lastError());
-        QList<QPair<QString, int>> interrupted;
-        while (select.next())
-            interrupted.append({select.value(0).toString(), select.value(1).toInt()});
-        for (const auto &[submissionId, attemptNumber] : std::as_const(interrupted)) {
-            QSqlQuery attempt(db);
-            attempt.prepare(u"UPDATE attempts SET ended_at = ?, outcome = 'interrupted', "
-                            u"error = 'SiteRelay stopped during this attempt' "
-                            u"WHERE submission_id = ? AND number = ? AND outcome IS NULL"_s);
-            attempt.addBindValue(now);
-            attempt.addBindValue(submissionId);
-            attempt.addBindValue(attemptNumber);
-            if (!attempt.exec())
-                return Database::storageError(u"recording an interrupted attempt"_s, attempt.lastError());
-            QSqlQuery update(db);
-            update.prepare(
-                u"UPDATE submissions SET state = 'retrying', next_attempt_at = ?, updated_at = ?, "
-                u"last_error = 'interrupted: SiteRelay stopped during an attempt' WHERE submission_id = ?"_s);
-            update.addBindValue(now);
-            update.addBindValue(now);
-            update.addBindValue(submissionId);
-            if (!update.exec())
-                return Database::storageError(u"recovering a task"_s, update.lastError());
-            if (auto audited = AuditLog::append(db, {now, u"engine"_s, u"submission"_s, submissionId,
-                                                     u"attempt_interrupted"_s, u"processing"_s, u"retrying"_s,
-                                                     u"attempt %1 interrupted; due again now"_s.arg(attemptNumber)});
-                !audited)
-                return audited.error();
-        }
-        return int(interrupted.size());
-    });
+    return m_store.submit<int>(
+        [now](QSqlDatabase &db) -> Expected<int> {
+            QSqlQuery select(db);
+            if (!select.exec(u"SELECT submission_id, attempt_count FROM submissions WHERE state = 'processing'"_s))
+                return Database::storageError(u"finding interrupted tasks"_s, select.lastError());
+            QList<QPair<QString, int>> interrupted;
+            while (select.next())
+                interrupted.append({select.value(0).toString(), select.value(1).toInt()});
+            for (const auto &[submissionId, attemptNumber] : std::as_const(interrupted)) {
+                QSqlQuery attempt(db);
+                attempt.prepare(u"UPDATE attempts SET ended_at = ?, outcome = 'interrupted', "
+                                u"error = 'SiteRelay stopped during this attempt' "
+                                u"WHERE submission_id = ? AND number = ? AND outcome IS NULL"_s);
+                attempt.addBindValue(now);
+                attempt.addBindValue(submissionId);
+                attempt.addBindValue(attemptNumber);
+                if (!attempt.exec())
+                    return Database::storageError(u"recording an interrupted attempt"_s, attempt.lastError());
+                QSqlQuery update(db);
+                update.prepare(
+                    u"UPDATE submissions SET state = 'retrying', next_attempt_at = ?, updated_at = ?, "
+                    u"last_error = 'interrupted: SiteRelay stopped during an attempt' WHERE submission_id = ?"_s);
+                update.addBindValue(now);
+                update.addBindValue(now);
+                update.addBindValue(submissionId);
+                if (!update.exec())
+                    return Database::storageError(u"recovering a task"_s, update.lastError());
+                if (auto audited = AuditLog::append(
+                        db, {now, u"engine"_s, u"submission"_s, submissionId, u"attempt_interrupted"_s, u"processing"_s,
+                             u"retrying"_s, u"attempt %1 interrupted; due again now"_s.arg(attemptNumber)});
+                    !audited)
+                    return audited.error();
+            }
+            return int(interrupted.size());
+        },
+        true);
 }
 
 QFuture<Expected<TaskState>> TaskQueue::cancelWaiting(const QString &submissionId, const QString &actor)
@@ -315,31 +317,34 @@ QFuture<Expected<TaskState>> TaskQueue::cancelWaiting(const QString &submissionI
 QFuture<Expected<Done>> TaskQueue::requeue(const QString &submissionId, const QString &actor)
 {
     const QString now = toIsoUtc(m_store.clock().nowUtc());
-    return m_store.submit<Done>([submissionId, actor, now](QSqlDatabase &db) -> Expected<Done> {
-        auto current = currentState(db, submissionId);
-        if (!current)
-            return current.error();
-        const TaskState state = current->state;
-        if (state != TaskState::Failed && state != TaskState::TimedOut && state != TaskState::Cancelled &&
-            state != TaskState::Retrying)
-            return Error{
-                ErrorCode::Conflict,
-                u"submission %1 is %2; only failed, timed-out, cancelled or retrying ones can be requeued"_s.arg(
-                    submissionId, toString(state)),
-                QString(), u"invalid_state"_s};
-        QSqlQuery update(db);
-        update.prepare(u"UPDATE submissions SET state = 'pending', retry_base = attempt_count, next_attempt_at = NULL, "
-                       u"updated_at = ? WHERE submission_id = ?"_s);
-        update.addBindValue(now);
-        update.addBindValue(submissionId);
-        if (!update.exec())
-            return Database::storageError(u"requeueing a task"_s, update.lastError());
-        if (auto audited = AuditLog::append(db, {now, actor, u"submission"_s, submissionId, u"requeued"_s,
-                                                 toString(state), u"pending"_s, QString()});
-            !audited)
-            return audited.error();
-        return Done{};
-    });
+    return m_store.submit<Done>(
+        [submissionId, actor, now](QSqlDatabase &db) -> Expected<Done> {
+            auto current = currentState(db, submissionId);
+            if (!current)
+                return current.error();
+            const TaskState state = current->state;
+            if (state != TaskState::Failed && state != TaskState::TimedOut && state != TaskState::Cancelled &&
+                state != TaskState::Retrying)
+                return Error{
+                    ErrorCode::Conflict,
+                    u"submission %1 is %2; only failed, timed-out, cancelled or retrying ones can be requeued"_s.arg(
+                        submissionId, toString(state)),
+                    QString(), u"invalid_state"_s};
+            QSqlQuery update(db);
+            update.prepare(
+                u"UPDATE submissions SET state = 'pending', retry_base = attempt_count, next_attempt_at = NULL, "
+                u"updated_at = ? WHERE submission_id = ?"_s);
+            update.addBindValue(now);
+            update.addBindValue(submissionId);
+            if (!update.exec())
+                return Database::storageError(u"requeueing a task"_s, update.lastError());
+            if (auto audited = AuditLog::append(db, {now, actor, u"submission"_s, submissionId, u"requeued"_s,
+                                                     toString(state), u"pending"_s, QString()});
+                !audited)
+                return audited.error();
+            return Done{};
+        },
+        true);
 }
 
 } // namespace SiteRelay

@@ -1,5 +1,6 @@
 #include "ingestserver.h"
 
+#include "futurecallback.h"
 #include "guardedtcpserver.h"
 #include "httpserveradapter.h"
 #include "logging.h"
@@ -249,36 +250,38 @@ void IngestServer::storeAndAnswer(NewSubmission submission, ResponseSlot slot, b
     ++m_answersOwed;
     // The slot is move-only and QFuture continuations must be copyable: share it.
     auto shared = std::make_shared<ResponseSlot>(std::move(slot));
-    m_deps.store->append(submission).then(this, [this, shared, legacy](const Expected<SubmissionReceipt> &result) {
-        if (!result) {
-            if (result.error().code == ErrorCode::StorageUnavailable)
-                ++m_counters.unavailable;
-            else
-                ++m_counters.rejected;
-            shared->send(errorResponse(result.error()));
+    whenFinished(
+        m_deps.store->append(submission), this, [this, shared, legacy](const Expected<SubmissionReceipt> &result) {
+            if (!result) {
+                if (result.error().code == ErrorCode::StorageUnavailable)
+                    ++m_counters.unavailable;
+                else
+                    ++m_counters.rejected;
+                shared->send(errorResponse(result.error()));
+                answerOwedDone();
+                return;
+            }
+            const SubmissionReceipt &receipt = *result;
+            ++(receipt.duplicate ? m_counters.duplicates : m_counters.accepted);
+            const int status = receipt.duplicate ? 200 : 202;
+            QJsonObject body;
+            if (legacy) {
+                body = QJsonObject{{u"message"_s, receipt.duplicate
+                                                      ? u"Report already received; it was not stored again."_s
+                                                      : u"Report received and queued for processing."_s},
+                                   {u"submissionId"_s, receipt.submissionId}};
+            } else {
+                body = QJsonObject{{u"submissionId"_s, receipt.submissionId},
+                                   {u"status"_s, receipt.status},
+                                   {u"receivedAt"_s, receipt.receivedAt},
+                                   {u"statusUrl"_s, QString(u"/api/v1/submissions/"_s + receipt.submissionId)}};
+            }
+            ApiResponse response = ApiResponse::json(status, body);
+            if (!legacy)
+                response.addHeader("Location", "/api/v1/submissions/" + receipt.submissionId.toLatin1());
+            shared->send(response);
             answerOwedDone();
-            return;
-        }
-        const SubmissionReceipt &receipt = *result;
-        ++(receipt.duplicate ? m_counters.duplicates : m_counters.accepted);
-        const int status = receipt.duplicate ? 200 : 202;
-        QJsonObject body;
-        if (legacy) {
-            body = QJsonObject{{u"message"_s, receipt.duplicate ? u"Report already received; it was not stored again."_s
-                                                                : u"Report received and queued for processing."_s},
-                               {u"submissionId"_s, receipt.submissionId}};
-        } else {
-            body = QJsonObject{{u"submissionId"_s, receipt.submissionId},
-                               {u"status"_s, receipt.status},
-                               {u"receivedAt"_s, receipt.receivedAt},
-                               {u"statusUrl"_s, QString(u"/api/v1/submissions/"_s + receipt.submissionId)}};
-        }
-        ApiResponse response = ApiResponse::json(status, body);
-        if (!legacy)
-            response.addHeader("Location", "/api/v1/submissions/" + receipt.submissionId.toLatin1());
-        shared->send(response);
-        answerOwedDone();
-    });
+        });
 }
 
 void IngestServer::getSubmission(const HttpRequest &, const Caller &caller, const QStringList &args, ResponseSlot slot)
@@ -329,7 +332,7 @@ void IngestServer::postCancel(const HttpRequest &, const Caller &caller, const Q
     auto shared = std::make_shared<ResponseSlot>(std::move(slot));
     const QString actor = caller.device->actor();
     auto future = m_deps.engine ? m_deps.engine->cancel(id, actor) : m_queue.cancelWaiting(id, actor);
-    future.then(this, [this, shared, id](const Expected<TaskState> &result) {
+    whenFinished(future, this, [this, shared, id](const Expected<TaskState> &result) {
         if (result)
             shared->send(
                 ApiResponse::json(200, QJsonObject{{u"submissionId"_s, id}, {u"status"_s, toString(*result)}}));
@@ -346,7 +349,7 @@ void IngestServer::postRetry(const HttpRequest &, const Caller &caller, const QS
     auto shared = std::make_shared<ResponseSlot>(std::move(slot));
     const QString actor = caller.device->actor();
     auto future = m_deps.engine ? m_deps.engine->requeue(id, actor) : m_queue.requeue(id, actor);
-    future.then(this, [this, shared, id](const Expected<Done> &result) {
+    whenFinished(future, this, [this, shared, id](const Expected<Done> &result) {
         if (result)
             shared->send(ApiResponse::json(202, QJsonObject{{u"submissionId"_s, id}, {u"status"_s, u"pending"_s}}));
         else
@@ -365,7 +368,7 @@ void IngestServer::getHealth(const HttpRequest &, const Caller &, const QStringL
     ++m_answersOwed;
     auto shared = std::make_shared<ResponseSlot>(std::move(slot));
     const qint64 uptimeMs = m_deps.clock->monotonicMs() - m_startedMs;
-    m_deps.store->probeWritable().then(this, [this, shared, uptimeMs](const Expected<Done> &probe) {
+    whenFinished(m_deps.store->probeWritable(), this, [this, shared, uptimeMs](const Expected<Done> &probe) {
         if (!probe) {
             ApiResponse response = ApiResponse::error(
                 503, u"storage_unavailable"_s, u"The database does not take writes: %1"_s.arg(probe.error().message));

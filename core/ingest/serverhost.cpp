@@ -81,7 +81,7 @@ Expected<std::unique_ptr<ServerHost>> ServerHost::start(const Options &options)
             Qt::BlockingQueuedConnection);
         engineContext->deleteLater();
         host->m_engine = engine;
-        connect(store, &SubmissionStore::committed, engine, &TaskEngine::wake, Qt::QueuedConnection);
+        connect(store, &SubmissionStore::workQueued, engine, &TaskEngine::wake, Qt::QueuedConnection);
         QMetaObject::invokeMethod(engine, &TaskEngine::start, Qt::QueuedConnection);
     }
 
