@@ -1,5 +1,6 @@
 #include "commandline.h"
 
+#include "batchexporter.h"
 #include "settings.h"
 
 #include <QCommandLineParser>
@@ -20,7 +21,10 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
         u"  device add NAME [--role device|coordinator]\n"
         u"                                         add a device; its token is printed once, on the last line\n"
         u"  device list                            list devices: id, name, role, created, last seen, revoked\n"
-        u"  device revoke ID                       revoke a device's token, at once, also for a running server\n\n"
+        u"  device revoke ID                       revoke a device's token, at once, also for a running server\n"
+        u"  export [--trial T] [--since DATE] [--site ID] [--out DIR] [--batch ID]\n"
+        u"                                         write processed submissions not yet exported as a new batch\n"
+        u"                                         (ODM, CSV, manifest; see docs/EXPORT.md); --batch rewrites one\n\n"
         u"Settings (--set KEY=VALUE, or the INI file; see docs/CONFIGURATION.md):\n"_s +
         [] {
             QString keys;
@@ -40,8 +44,17 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     const QCommandLineOption config(u"config"_s, u"Settings file (default: DIR/siterelay.ini)."_s, u"FILE"_s);
     const QCommandLineOption set(u"set"_s, u"Override one setting; may be repeated."_s, u"KEY=VALUE"_s);
     const QCommandLineOption role(u"role"_s, u"With device add: device (default) or coordinator."_s, u"ROLE"_s);
-    parser.addOptions({headless, bind, port, dataDir, config, set, role});
-    parser.addPositionalArgument(u"command"_s, u"Optional: device add|list|revoke ..."_s, u"[command]"_s);
+    const QCommandLineOption trial(u"trial"_s, u"With export: only this trial."_s, u"T"_s);
+    const QCommandLineOption since(u"since"_s, u"With export: only submissions completed at or after DATE."_s,
+                                   u"DATE"_s);
+    const QCommandLineOption site(u"site"_s, u"With export: the site id written into the files."_s, u"ID"_s);
+    const QCommandLineOption out(u"out"_s, u"With export: the folder to write (default DIR/exports/BATCH)."_s,
+                                 u"DIR"_s);
+    const QCommandLineOption batch(u"batch"_s, u"With export: write the files of this existing batch again."_s,
+                                   u"ID"_s);
+    const QCommandLineOption upload(u"upload"_s, u"With export: upload the batch (not yet implemented)."_s);
+    parser.addOptions({headless, bind, port, dataDir, config, set, role, trial, since, site, out, batch, upload});
+    parser.addPositionalArgument(u"command"_s, u"Optional: device add|list|revoke ..., export"_s, u"[command]"_s);
 
     CommandLine result;
     // Built before QCoreApplication exists, so Qt cannot know the program's name.
@@ -77,8 +90,43 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     const bool deviceAdd = positional.value(0) == "device"_L1 && positional.value(1) == "add"_L1;
     if (parser.isSet(role) && !deviceAdd)
         return Error::invalid(u"--role"_s, u"--role only goes with `device add`"_s);
+    const bool exporting = positional.value(0) == "export"_L1;
+    for (const QCommandLineOption &option : {trial, since, site, out, batch, upload}) {
+        if (parser.isSet(option) && !exporting)
+            return Error::invalid(u"--"_s + option.names().constFirst(),
+                                  u"--%1 only goes with `export`"_s.arg(option.names().constFirst()));
+    }
     if (positional.isEmpty())
         return result;
+    if (exporting) {
+        if (positional.size() != 1)
+            return Error::invalid(u"export"_s, u"export takes no arguments besides its options; see --help"_s);
+        if (parser.isSet(upload))
+            return Error::invalid(u"--upload"_s, u"--upload is not yet implemented; copy the batch folder instead"_s);
+        if (parser.isSet(batch) && (parser.isSet(trial) || parser.isSet(since) || parser.isSet(site)))
+            return Error::invalid(u"--batch"_s, u"--batch rewrites a recorded batch: --trial, --since and --site "
+                                                u"do not go with it"_s);
+        result.command = Command::Export;
+        result.exportTrial = parser.value(trial);
+        if (parser.isSet(trial) && !BatchExporter::isValidId(result.exportTrial))
+            return Error::invalid(u"--trial"_s,
+                                  u"--trial must be 1-64 of A-Z a-z 0-9 . _ -, not \"%1\""_s.arg(result.exportTrial));
+        result.exportSite = parser.value(site);
+        if (parser.isSet(site) && !BatchExporter::isValidId(result.exportSite))
+            return Error::invalid(u"--site"_s,
+                                  u"--site must be 1-64 of A-Z a-z 0-9 . _ -, not \"%1\""_s.arg(result.exportSite));
+        if (parser.isSet(since)) {
+            auto normalized = BatchExporter::normalizeSince(parser.value(since));
+            if (!normalized)
+                return normalized.error();
+            result.exportSince = *normalized;
+        }
+        result.exportFolder = parser.value(out);
+        result.exportBatch = parser.value(batch);
+        if (parser.isSet(batch) && result.exportBatch.trimmed().isEmpty())
+            return Error::invalid(u"--batch"_s, u"--batch needs a batch id"_s);
+        return result;
+    }
     if (positional.first() != "device"_L1)
         return Error::invalid(positional.first(), u"unknown command \"%1\"; see --help"_s.arg(positional.first()));
     const QString action = positional.value(1);

@@ -11,7 +11,7 @@ namespace SiteRelay {
 /// What the command line asked for, after QCommandLineParser and our own checks.
 struct CommandLine
 {
-    enum class Command { Serve, DeviceAdd, DeviceList, DeviceRevoke, Help, Version };
+    enum class Command { Serve, DeviceAdd, DeviceList, DeviceRevoke, Export, Help, Version };
     Command command = Command::Serve;
     bool headless = false;
     QString dataDir;
@@ -20,6 +20,11 @@ struct CommandLine
     QString deviceName;
     QString deviceRole = QStringLiteral("device");
     qint64 deviceId = 0;
+    QString exportTrial;  ///< export --trial; empty: every trial
+    QString exportSince;  ///< export --since, as UTC ISO 8601 with milliseconds; empty: no bound
+    QString exportFolder; ///< export --out; empty: DATA_DIR/exports/<batch id>
+    QString exportBatch;  ///< export --batch: write an existing batch's files again
+    QString exportSite;   ///< export --site; empty: derived from the host name
     QString helpText;
 
     /// Parses arguments (including argv[0]). Errors name the offending argument.

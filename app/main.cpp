@@ -1,6 +1,7 @@
 #include "commandline.h"
 #include "compositionroot.h"
 #include "devicecommands.h"
+#include "exportcommand.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -53,6 +54,10 @@ int main(int argc, char *argv[])
     case CommandLine::Command::DeviceRevoke: {
         QCoreApplication app(argc, argv);
         return runDeviceCommand(*commandLine, out, err);
+    }
+    case CommandLine::Command::Export: {
+        QCoreApplication app(argc, argv);
+        return runExportCommand(*commandLine, out, err);
     }
     case CommandLine::Command::Serve:
         break;

@@ -12,8 +12,9 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
     # valgrind checks the server for invalid memory accesses under disconnecting clients;
     # util-linux brings setpriv/mount used by the storage-failure tests; poppler-utils (pdfinfo,
-    # pdftotext) checks the rendered report PDFs.
-    packages+=(valgrind util-linux procps poppler-utils)
+    # pdftotext) checks the rendered report PDFs; libxml2-utils (xmllint) validates exported ODM
+    # against the CDISC XSD.
+    packages+=(valgrind util-linux procps poppler-utils libxml2-utils)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(wrk procps)

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "expected.h"
+#include "exportbatch.h"
+#include "exportreader.h"
+
+#include <QJsonObject>
+
+#include <functional>
+
+namespace SiteRelay {
+
+class SubmissionStore;
+
+/// What to export: a new batch, or (batchId set) the files of an existing one again.
+struct ExportRequest
+{
+    QString batchId;      ///< empty: create a new batch from `batch`
+    BatchRequest batch;   ///< filters and site of a new batch
+    QString outputFolder; ///< empty: DATA_DIR/exports/<batch id>
+};
+
+struct ExportResult
+{
+    ExportBatch batch;
+    BatchSummary summary;
+    QString folder;
+    bool created = false;  ///< a new batch (false: re-export)
+    QJsonObject checksums; ///< file name → SHA-256 hex, including manifest.json
+};
+
+/**
+ * Creates (or looks up) a batch, writes clinical.odm.xml, submissions.csv and manifest.json
+ * atomically (each a QSaveFile; the manifest last, so a folder with a manifest is complete) and
+ * records the checksums. Blocks until done: call it from a thread that may wait (the command
+ * line), not from the server's threads. Opens its own read-only connection on the calling thread.
+ *
+ * If writing fails after a new batch was created, the batch stays in state "created" with its
+ * submissions; the error says so, and exporting with its id writes the files.
+ */
+class BatchExporter
+{
+public:
+    static constexpr auto kOdmFileName = "clinical.odm.xml";
+    static constexpr auto kCsvFileName = "submissions.csv";
+    static constexpr auto kManifestFileName = "manifest.json";
+
+    using Progress = std::function<void(const QString &message)>;
+
+    static Expected<ExportResult> run(SubmissionStore &store, const QString &dataDir, const ExportRequest &request,
+                                      const Progress &progress = {});
+
+    static QString defaultFolder(const QString &dataDir, const QString &batchId);
+
+    /// A --since value: YYYY-MM-DD (midnight UTC) or an RFC 3339 date-time with offset, as UTC ISO
+    /// 8601 with milliseconds. InvalidArgument for anything else.
+    static Expected<QString> normalizeSince(const QString &text);
+
+    /// Site and trial ids: 1-64 of [A-Za-z0-9._-], so they fit OIDs and folder names unchanged.
+    static bool isValidId(const QString &id);
+};
+
+} // namespace SiteRelay

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "expected.h"
+#include "exportbatch.h"
+
+#include <QJsonObject>
+#include <QMap>
+#include <QStringList>
+
+#include <functional>
+#include <memory>
+
+namespace SiteRelay {
+
+/// One exported submission as the files need it.
+struct ExportRow
+{
+    QString submissionId;
+    qint64 deviceId = 0;
+    QString patientId;
+    QString trialId;
+    QString questionnaireId;
+    QString completedAt; ///< UTC ISO 8601 with milliseconds
+    QString receivedAt;
+    QString processedAt;
+    QJsonObject answers; ///< item id → value
+    QJsonObject score;   ///< ScoreResult::toJson() as stored by the engine
+};
+
+/// Aggregates over one batch's rows, computed by SQLite without loading the rows.
+struct BatchSummary
+{
+    qint64 submissions = 0;
+    qint64 subjects = 0;
+    QString firstCompletedAt;
+    QString lastCompletedAt;
+    QStringList trialIds;                  ///< sorted
+    QStringList questionnaireIds;          ///< sorted
+    QList<qint64> deviceIds;               ///< sorted
+    QMap<QString, qint64> byQuestionnaire; ///< questionnaire id → submissions
+};
+
+/**
+ * A read-only connection to the database for writing export files. Open, use and destroy it on
+ * one thread. Rows are streamed with a forward-only query: memory does not grow with the batch.
+ */
+class ExportReader
+{
+public:
+    static Expected<std::unique_ptr<ExportReader>> open(const QString &databasePath);
+    ~ExportReader();
+    ExportReader(const ExportReader &) = delete;
+    ExportReader &operator=(const ExportReader &) = delete;
+
+    /// The batch with @p batchId; NotFound if there is none.
+    Expected<ExportBatch> batch(const QString &batchId);
+    Expected<BatchSummary> summary(const QString &batchId);
+
+    /**
+     * Calls @p visit for each row of the batch in file order: trial, patient, questionnaire,
+     * completedAt, then order of receipt. Stops at the first error @p visit returns.
+     */
+    Expected<Done> forEachRow(const QString &batchId, const std::function<Expected<Done>(const ExportRow &)> &visit);
+
+private:
+    explicit ExportReader(QString connectionName);
+    QString m_connectionName;
+};
+
+} // namespace SiteRelay
