@@ -47,6 +47,37 @@ QByteArray reasonPhrase(int status)
     }
 }
 
+// QtHttpServer 6.4 takes any request with an Upgrade header down its WebSocket path (and drops the
+// connection when there is no WebSocket handler). We upgrade to nothing, and a server may ignore
+// Upgrade (RFC 9110 §7.8), so those header lines are removed before it sees the request.
+QByteArray withoutUpgradeHeaders(const QByteArray &raw)
+{
+    const qsizetype headEnd = raw.indexOf("\r\n\r\n");
+    if (headEnd < 0)
+        return raw;
+    QByteArray result;
+    bool removed = false;
+    qsizetype lineStart = 0;
+    while (lineStart <= headEnd) {
+        const qsizetype lineEnd = raw.indexOf("\r\n", lineStart);
+        const QByteArrayView line = QByteArrayView(raw).sliced(lineStart, lineEnd - lineStart);
+        if (lineStart > 0 && line.size() >= 8 && line.first(8).compare("upgrade:", Qt::CaseInsensitive) == 0) {
+            if (!removed)
+                result = raw.first(lineStart);
+            removed = true;
+        } else if (removed) {
+            result += line;
+            result += "\r\n";
+        }
+        lineStart = lineEnd + 2;
+    }
+    if (!removed)
+        return raw;
+    result += "\r\n";
+    result += QByteArrayView(raw).sliced(headEnd + 4);
+    return result;
+}
+
 } // namespace
 
 GuardedConnection::GuardedConnection(QTcpSocket *socket, const ConnectionLimits &limits, GuardedTcpServer *server)
@@ -157,7 +188,7 @@ void GuardedConnection::dispatch(FramedRequest request)
     // (in reverse, since ungetChar prepends) and let its readyRead slot parse them.
     m_feeding = true;
     consumeOpenTransaction();
-    const QByteArray &raw = request.raw;
+    const QByteArray raw = withoutUpgradeHeaders(request.raw);
     for (qsizetype i = raw.size(); i-- > 0;)
         m_socket->ungetChar(raw.at(i));
     Q_EMIT m_socket->readyRead();

@@ -47,8 +47,9 @@ bool HttpServerAdapter::handleRequest(const QHttpServerRequest &request, QTcpSoc
     value.body = request.body();
     value.peer = request.remoteAddress();
 
-    auto d = std::unique_ptr<ResponseSlot::Private>(new ResponseSlot::Private{
-        makeResponder(request, socket), socket, GuardedConnection::of(socket), QThread::currentThread(), false});
+    auto d = std::unique_ptr<ResponseSlot::Private>(
+        new ResponseSlot::Private{makeResponder(request, socket), socket, GuardedConnection::of(socket),
+                                  QThread::currentThread(), false, value.method == "HEAD"});
     m_handler(value, ResponseSlot(std::move(d)));
     return true;
 }

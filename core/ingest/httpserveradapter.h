@@ -24,6 +24,7 @@ struct ResponseSlot::Private
     QPointer<GuardedConnection> guard;
     QThread *ownerThread = nullptr;
     bool sent = false;
+    bool headOnly = false; ///< a HEAD request: headers as for GET, no body
 };
 
 /**

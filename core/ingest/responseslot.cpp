@@ -49,7 +49,9 @@ void ResponseSlot::send(const ApiResponse &response)
         responder.writeHeader(name, value);
     if (guard && guard->closesAfterResponse())
         responder.writeHeader("Connection", "close");
-    responder.writeBody(response.body);
+    // A HEAD answer announces the body's length but carries none (RFC 9110 §9.3.2); writeBody()
+    // still ends the header block.
+    responder.writeBody(d->headOnly ? QByteArray() : response.body);
     if (guard)
         guard->responseWritten();
 }
