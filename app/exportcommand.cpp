@@ -43,7 +43,10 @@ int runExportCommand(const CommandLine &commandLine, QTextStream &out, QTextStre
     ExportRequest request;
     request.batchId = commandLine.exportBatch;
     request.outputFolder = commandLine.exportFolder;
-    request.batch.siteId = commandLine.exportSite.isEmpty() ? defaultSiteId() : commandLine.exportSite;
+    // --site, else the site/id setting, else the host name.
+    request.batch.siteId = !commandLine.exportSite.isEmpty()               ? commandLine.exportSite
+                           : !settings->text(SettingKey::SiteId).isEmpty() ? settings->text(SettingKey::SiteId)
+                                                                           : defaultSiteId();
     request.batch.trialFilter = commandLine.exportTrial;
     request.batch.sinceFilter = commandLine.exportSince;
     const auto result = BatchExporter::run(**store, commandLine.dataDir, request, [&err](const QString &message) {

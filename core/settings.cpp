@@ -220,6 +220,14 @@ const std::vector<SettingSpec> &settingSpecs()
          {},
          u"A program run after scoring with the scored submission as JSON on stdin; it must print a JSON "
          u"object. Killed at engine/stageTimeoutMs or on cancel. Empty: no external check."_s},
+        {SettingKey::SiteId,
+         u"site/id"_s,
+         T::QString,
+         QString(),
+         0,
+         0,
+         {},
+         u"This site's identifier in exports (ODM FileOID, manifest); empty: the host name."_s},
     };
     return specs;
 }

@@ -40,6 +40,7 @@ enum class SettingKey {
     AnalysisToken,
     AnalysisTimeoutMs,
     EngineExternalCheck,
+    SiteId,
 };
 
 struct SettingSpec

@@ -274,6 +274,7 @@ private Q_SLOTS:
     void commandLine();
     void commandLineRejectsBadInput_data();
     void commandLineRejectsBadInput();
+    void siteIdComesFromSettings();
 };
 
 void tst_BatchExport::initTestCase()
@@ -575,6 +576,23 @@ void tst_BatchExport::commandLine()
         const QString file = QLatin1StringView(name);
         QCOMPARE(readAll(QDir(elsewhere).filePath(file)), readAll(QDir(folder).filePath(file)));
     }
+}
+
+void tst_BatchExport::siteIdComesFromSettings()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    post(dir.path(), {{u"P-002"_s, u"TRIAL-A"_s, u"gad7"_s, u"2026-11-21T09:30:00+01:00"_s, 1}}, true);
+    if (QTest::currentTestFailed())
+        return;
+    QByteArray out;
+    QByteArray err;
+    QCOMPARE(SiteRelayProcess::runCommand(dir.path(), {u"export"_s, u"--set"_s, u"site/id=CLINIC-042"_s}, &out, &err),
+             0);
+    const QString folder = QString::fromUtf8(out.trimmed().split('\n').value(3).mid(8));
+    const QJsonObject manifest = QJsonDocument::fromJson(readAll(QDir(folder).filePath(u"manifest.json"_s))).object();
+    QCOMPARE(manifest.value("site"_L1).toString(), u"CLINIC-042"_s);
+    QVERIFY(readAll(QDir(folder).filePath(u"clinical.odm.xml"_s)).contains("CLINIC-042"));
 }
 
 void tst_BatchExport::commandLineRejectsBadInput_data()
