@@ -1,6 +1,7 @@
 #include "auditlog.h"
 
 #include "database.h"
+#include "preparedstatements.h"
 
 #include <QSqlError>
 #include <QSqlQuery>
@@ -19,9 +20,10 @@ QVariant nullable(const QString &text)
 
 Expected<Done> AuditLog::append(QSqlDatabase &db, const AuditEntry &entry)
 {
-    QSqlQuery query(db);
-    query.prepare(u"INSERT INTO audit_log (at, actor, entity, entity_id, action, old_state, new_state, detail) "
-                  u"VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
+    QSqlQuery &query = PreparedStatements::get(
+        db, u"INSERT INTO audit_log (at, actor, entity, entity_id, action, old_state, new_state, detail) "
+            u"VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
+    const StatementReset queryReset(query);
     query.addBindValue(entry.at);
     query.addBindValue(entry.actor);
     query.addBindValue(entry.entity);

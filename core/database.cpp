@@ -1,6 +1,7 @@
 #include "database.h"
 
 #include "logging.h"
+#include "preparedstatements.h"
 
 #include <QDir>
 #include <QFile>
@@ -166,6 +167,7 @@ Expected<QSqlDatabase> Database::open(const Options &options)
 
 void Database::close(const QString &connectionName)
 {
+    PreparedStatements::clear(connectionName);
     {
         QSqlDatabase db = QSqlDatabase::database(connectionName, false);
         if (db.isOpen())

@@ -2,6 +2,7 @@
 
 #include "database.h"
 #include "devicetoken.h"
+#include "preparedstatements.h"
 
 #include <QJsonDocument>
 #include <QSqlError>
@@ -51,9 +52,10 @@ Expected<AuthenticatedDevice> StoreReader::authenticate(QByteArrayView token)
     const auto parsed = DeviceToken::parse(token);
     if (!parsed)
         return unauthenticated(u"the bearer token is malformed; use the token printed by `siterelay device add`"_s);
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
-    query.prepare(u"SELECT role, token_salt, token_hash, revoked_at FROM devices WHERE id = ?"_s);
+    QSqlDatabase db = database();
+    QSqlQuery &query =
+        PreparedStatements::get(db, u"SELECT role, token_salt, token_hash, revoked_at FROM devices WHERE id = ?"_s);
+    const StatementReset queryReset(query);
     query.addBindValue(parsed->deviceId);
     if (!query.exec())
         return Database::storageError(u"checking a token"_s, query.lastError());
@@ -158,9 +160,10 @@ Expected<QList<AttemptInfo>> StoreReader::attempts(const QString &submissionId)
 
 Expected<qint64> StoreReader::dueRetries(const QString &nowIso)
 {
-    QSqlQuery query(database());
-    query.setForwardOnly(true);
-    query.prepare(u"SELECT count(*) FROM submissions WHERE state = 'retrying' AND next_attempt_at <= ?"_s);
+    QSqlDatabase db = database();
+    QSqlQuery &query = PreparedStatements::get(
+        db, u"SELECT count(*) FROM submissions WHERE state = 'retrying' AND next_attempt_at <= ?"_s);
+    const StatementReset queryReset(query);
     query.addBindValue(nowIso);
     if (!query.exec() || !query.next())
         return Database::storageError(u"counting due retries"_s, query.lastError());

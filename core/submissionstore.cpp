@@ -3,6 +3,7 @@
 #include "auditlog.h"
 #include "devicetoken.h"
 #include "logging.h"
+#include "preparedstatements.h"
 #include "storewriter.h"
 
 #include <QJsonDocument>
@@ -22,8 +23,9 @@ QString sourceName(SubmissionSource source)
 
 Expected<DeviceRecord> readDevice(QSqlDatabase &db, qint64 id)
 {
-    QSqlQuery query(db);
-    query.prepare(u"SELECT id, name, role, created_at, last_seen_at, revoked_at FROM devices WHERE id = ?"_s);
+    QSqlQuery &query = PreparedStatements::get(
+        db, u"SELECT id, name, role, created_at, last_seen_at, revoked_at FROM devices WHERE id = ?"_s);
+    const StatementReset queryReset(query);
     query.addBindValue(id);
     if (!query.exec())
         return Database::storageError(u"reading a device"_s, query.lastError());
@@ -106,11 +108,15 @@ void SubmissionStore::drain()
 QFuture<Expected<SubmissionReceipt>> SubmissionStore::append(const NewSubmission &submission)
 {
     const QString receivedAt = toIsoUtc(m_options.clock->nowUtc());
+    // Hashing and serialising happen here, on the caller's thread: the writer thread is the one
+    // every submission has to pass through, so it only does what must be done there.
+    const QByteArray hash = submission.contentHash();
+    const QString answersJson = QString::fromUtf8(QJsonDocument(submission.answers).toJson(QJsonDocument::Compact));
     return submit<SubmissionReceipt>(
-        [submission, receivedAt](QSqlDatabase &db) -> Expected<SubmissionReceipt> {
-            const QByteArray hash = submission.contentHash();
-            QSqlQuery existing(db);
-            existing.prepare(u"SELECT content_hash, state, received_at FROM submissions WHERE submission_id = ?"_s);
+        [submission, receivedAt, hash, answersJson](QSqlDatabase &db) -> Expected<SubmissionReceipt> {
+            QSqlQuery &existing = PreparedStatements::get(
+                db, u"SELECT content_hash, state, received_at FROM submissions WHERE submission_id = ?"_s);
+            const StatementReset existingReset(existing);
             existing.addBindValue(submission.submissionId);
             if (!existing.exec())
                 return Database::storageError(u"looking up a submission"_s, existing.lastError());
@@ -124,10 +130,12 @@ QFuture<Expected<SubmissionReceipt>> SubmissionStore::append(const NewSubmission
                                          existing.value(2).toString(), true};
             }
 
-            QSqlQuery insert(db);
-            insert.prepare(u"INSERT INTO submissions (submission_id, device_id, source, patient_id, trial_id, "
-                           u"questionnaire_id, completed_at, answers, content_hash, state, received_at, updated_at) "
-                           u"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"_s);
+            QSqlQuery &insert = PreparedStatements::get(
+                db, u"INSERT INTO submissions (submission_id, device_id, source, patient_id, trial_id, "
+                    u"questionnaire_id, completed_at, answers, content_hash, state, received_at, updated_at) "
+                    u"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"_s);
+
+            const StatementReset insertReset(insert);
             insert.addBindValue(submission.submissionId);
             insert.addBindValue(submission.deviceId);
             insert.addBindValue(sourceName(submission.source));
@@ -135,7 +143,7 @@ QFuture<Expected<SubmissionReceipt>> SubmissionStore::append(const NewSubmission
             insert.addBindValue(submission.trialId);
             insert.addBindValue(submission.questionnaireId);
             insert.addBindValue(submission.completedAt.isEmpty() ? receivedAt : submission.completedAt);
-            insert.addBindValue(QString::fromUtf8(QJsonDocument(submission.answers).toJson(QJsonDocument::Compact)));
+            insert.addBindValue(answersJson);
             insert.addBindValue(hash);
             insert.addBindValue(receivedAt);
             insert.addBindValue(receivedAt);
@@ -186,8 +194,8 @@ QFuture<Expected<DeviceRecord>> SubmissionStore::revokeDevice(qint64 deviceId, c
         auto before = readDevice(db, deviceId);
         if (!before || !before->revokedAt.isEmpty())
             return before;
-        QSqlQuery update(db);
-        update.prepare(u"UPDATE devices SET revoked_at = ? WHERE id = ?"_s);
+        QSqlQuery &update = PreparedStatements::get(db, u"UPDATE devices SET revoked_at = ? WHERE id = ?"_s);
+        const StatementReset updateReset(update);
         update.addBindValue(now);
         update.addBindValue(deviceId);
         if (!update.exec())
@@ -205,8 +213,8 @@ void SubmissionStore::recordDeviceSeen(qint64 deviceId)
     const QString now = toIsoUtc(m_options.clock->nowUtc());
     // Nobody waits on this; a failure only leaves last_seen_at older.
     submit<Done>([deviceId, now](QSqlDatabase &db) -> Expected<Done> {
-        QSqlQuery update(db);
-        update.prepare(u"UPDATE devices SET last_seen_at = ? WHERE id = ?"_s);
+        QSqlQuery &update = PreparedStatements::get(db, u"UPDATE devices SET last_seen_at = ? WHERE id = ?"_s);
+        const StatementReset updateReset(update);
         update.addBindValue(now);
         update.addBindValue(deviceId);
         if (!update.exec())
@@ -219,9 +227,10 @@ QFuture<Expected<Done>> SubmissionStore::probeWritable()
 {
     const QString now = toIsoUtc(m_options.clock->nowUtc());
     return submit<Done>([now](QSqlDatabase &db) -> Expected<Done> {
-        QSqlQuery upsert(db);
-        upsert.prepare(u"INSERT INTO health_probe (id, checked_at) VALUES (1, ?) "
-                       u"ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at"_s);
+        QSqlQuery &upsert =
+            PreparedStatements::get(db, u"INSERT INTO health_probe (id, checked_at) VALUES (1, ?) "
+                                        u"ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at"_s);
+        const StatementReset upsertReset(upsert);
         upsert.addBindValue(now);
         if (!upsert.exec())
             return Database::storageError(u"probing the database"_s, upsert.lastError());

@@ -3,6 +3,7 @@
 #include "auditlog.h"
 #include "database.h"
 #include "logging.h"
+#include "preparedstatements.h"
 #include "submissionstore.h"
 
 #include <QJsonArray>
@@ -52,8 +53,9 @@ struct CurrentState
 
 Expected<CurrentState> currentState(QSqlDatabase &db, const QString &submissionId)
 {
-    QSqlQuery query(db);
-    query.prepare(u"SELECT state, attempt_count FROM submissions WHERE submission_id = ?"_s);
+    QSqlQuery &query =
+        PreparedStatements::get(db, u"SELECT state, attempt_count FROM submissions WHERE submission_id = ?"_s);
+    const StatementReset queryReset(query);
     query.addBindValue(submissionId);
     if (!query.exec())
         return Database::storageError(u"reading a task"_s, query.lastError());
@@ -65,8 +67,9 @@ Expected<CurrentState> currentState(QSqlDatabase &db, const QString &submissionI
 
 Expected<Done> setState(QSqlDatabase &db, const QString &submissionId, TaskState state, const QString &now)
 {
-    QSqlQuery update(db);
-    update.prepare(u"UPDATE submissions SET state = ?, updated_at = ? WHERE submission_id = ?"_s);
+    QSqlQuery &update =
+        PreparedStatements::get(db, u"UPDATE submissions SET state = ?, updated_at = ? WHERE submission_id = ?"_s);
+    const StatementReset updateReset(update);
     update.addBindValue(toString(state));
     update.addBindValue(now);
     update.addBindValue(submissionId);
@@ -134,9 +137,10 @@ QFuture<Expected<QList<ClaimedTask>>> TaskQueue::claimDue(int limit)
 
         QList<ClaimedTask> claimed;
         for (const Row &row : rows) {
-            QSqlQuery update(db);
-            update.prepare(u"UPDATE submissions SET state = 'processing', attempt_count = ?, next_attempt_at = NULL, "
-                           u"updated_at = ? WHERE id = ?"_s);
+            QSqlQuery &update = PreparedStatements::get(
+                db, u"UPDATE submissions SET state = 'processing', attempt_count = ?, next_attempt_at = NULL, "
+                    u"updated_at = ? WHERE id = ?"_s);
+            const StatementReset updateReset(update);
             update.addBindValue(row.task.attempt);
             update.addBindValue(now);
             update.addBindValue(row.rowId);
@@ -173,9 +177,10 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
             qCInfo(lcEngine) << "ignoring the result of a superseded attempt" << record.attempt;
             return false;
         }
-        QSqlQuery attempt(db);
-        attempt.prepare(u"UPDATE attempts SET ended_at = ?, stage_reached = ?, outcome = ?, error = ?, "
-                        u"stage_durations = ? WHERE submission_id = ? AND number = ?"_s);
+        QSqlQuery &attempt =
+            PreparedStatements::get(db, u"UPDATE attempts SET ended_at = ?, stage_reached = ?, outcome = ?, error = ?, "
+                                        u"stage_durations = ? WHERE submission_id = ? AND number = ?"_s);
+        const StatementReset attemptReset(attempt);
         attempt.addBindValue(record.endedAt.isEmpty() ? now : record.endedAt);
         attempt.addBindValue(record.stageReached);
         attempt.addBindValue(toString(record.outcome));
@@ -264,10 +269,11 @@ QFuture<Expected<int>> TaskQueue::recoverInterrupted()
             while (select.next())
                 interrupted.append({select.value(0).toString(), select.value(1).toInt()});
             for (const auto &[submissionId, attemptNumber] : std::as_const(interrupted)) {
-                QSqlQuery attempt(db);
-                attempt.prepare(u"UPDATE attempts SET ended_at = ?, outcome = 'interrupted', "
-                                u"error = 'SiteRelay stopped during this attempt' "
-                                u"WHERE submission_id = ? AND number = ? AND outcome IS NULL"_s);
+                QSqlQuery &attempt =
+                    PreparedStatements::get(db, u"UPDATE attempts SET ended_at = ?, outcome = 'interrupted', "
+                                                u"error = 'SiteRelay stopped during this attempt' "
+                                                u"WHERE submission_id = ? AND number = ? AND outcome IS NULL"_s);
+                const StatementReset attemptReset(attempt);
                 attempt.addBindValue(now);
                 attempt.addBindValue(submissionId);
                 attempt.addBindValue(attemptNumber);
