@@ -5,7 +5,12 @@
 
 namespace SiteRelay {
 
-QByteArray NewSubmission::contentHash() const
+QByteArray NewSubmission::answersJson() const
+{
+    return QJsonDocument(answers).toJson(QJsonDocument::Compact);
+}
+
+QByteArray NewSubmission::contentHash(const QByteArray &answersJson) const
 {
     // QJsonObject keeps keys sorted, so the compact form of equal answers is byte-identical.
     QCryptographicHash hash(QCryptographicHash::Sha256);
@@ -20,7 +25,7 @@ QByteArray NewSubmission::contentHash() const
     field(trialId.toUtf8());
     field(questionnaireId.toUtf8());
     field(completedAt.toUtf8());
-    field(QJsonDocument(answers).toJson(QJsonDocument::Compact));
+    field(answersJson);
     field(QByteArray::number(int(source)));
     return hash.result();
 }

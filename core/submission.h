@@ -27,8 +27,12 @@ struct NewSubmission
     QJsonObject answers;
     SubmissionSource source = SubmissionSource::ApiV1;
 
+    /// The answers as stored: compact JSON with sorted keys (QJsonObject keeps keys sorted).
+    QByteArray answersJson() const;
     /// SHA-256 over the device and every field, in a canonical form: equal content ⇔ equal hash.
-    QByteArray contentHash() const;
+    QByteArray contentHash() const { return contentHash(answersJson()); }
+    /// The same, reusing answers already serialised by answersJson().
+    QByteArray contentHash(const QByteArray &answersJson) const;
 };
 
 /// What a submitter is told once its submission is stored (or found stored already).

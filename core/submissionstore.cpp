@@ -110,8 +110,9 @@ QFuture<Expected<SubmissionReceipt>> SubmissionStore::append(const NewSubmission
     const QString receivedAt = toIsoUtc(m_options.clock->nowUtc());
     // Hashing and serialising happen here, on the caller's thread: the writer thread is the one
     // every submission has to pass through, so it only does what must be done there.
-    const QByteArray hash = submission.contentHash();
-    const QString answersJson = QString::fromUtf8(QJsonDocument(submission.answers).toJson(QJsonDocument::Compact));
+    const QByteArray answers = submission.answersJson();
+    const QByteArray hash = submission.contentHash(answers);
+    const QString answersJson = QString::fromUtf8(answers);
     return submit<SubmissionReceipt>(
         [submission, receivedAt, hash, answersJson](QSqlDatabase &db) -> Expected<SubmissionReceipt> {
             QSqlQuery &existing = PreparedStatements::get(
