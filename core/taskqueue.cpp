@@ -146,9 +146,9 @@ QFuture<Expected<QList<ClaimedTask>>> TaskQueue::claimDue(int limit)
             update.addBindValue(row.rowId);
             if (!update.exec())
                 return Database::storageError(u"claiming a task"_s, update.lastError());
-            QSqlQuery attempt(db);
-            attempt.prepare(
-                u"INSERT INTO attempts (submission_id, number, started_at, stage_reached) VALUES (?, ?, ?, ?)"_s);
+            QSqlQuery &attempt = PreparedStatements::get(
+                db, u"INSERT INTO attempts (submission_id, number, started_at, stage_reached) VALUES (?, ?, ?, ?)"_s);
+            const StatementReset attemptReset(attempt);
             attempt.addBindValue(row.task.submissionId);
             attempt.addBindValue(row.task.attempt);
             attempt.addBindValue(now);
@@ -192,12 +192,17 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
             return Database::storageError(u"ending an attempt"_s, attempt.lastError());
 
         const TaskState newState = stateAfter(record.outcome);
-        QSqlQuery update(db);
+        static const QString processedSql =
+            u"UPDATE submissions SET state = 'processed', updated_at = ?, processed_at = ?, "
+            u"last_error = NULL, score_total = ?, score_band = ?, score = ?, report_path = ?, "
+            u"report_sha256 = ?, analysis = ? WHERE submission_id = ?"_s;
+        static const QString otherSql = u"UPDATE submissions SET state = ?, updated_at = ?, next_attempt_at = ?, "
+                                        u"last_error = ? WHERE submission_id = ?"_s;
+        QSqlQuery &update =
+            PreparedStatements::get(db, record.outcome == AttemptOutcome::Processed ? processedSql : otherSql);
+        const StatementReset updateReset(update);
         if (record.outcome == AttemptOutcome::Processed) {
             const ScoreResult score = record.score.value_or(ScoreResult{});
-            update.prepare(u"UPDATE submissions SET state = 'processed', updated_at = ?, processed_at = ?, "
-                           u"last_error = NULL, score_total = ?, score_band = ?, score = ?, report_path = ?, "
-                           u"report_sha256 = ?, analysis = ? WHERE submission_id = ?"_s);
             update.addBindValue(now);
             update.addBindValue(now);
             update.addBindValue(score.total);
@@ -208,8 +213,6 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
             update.addBindValue(compactJson(record.analysis));
             update.addBindValue(record.submissionId);
         } else {
-            update.prepare(u"UPDATE submissions SET state = ?, updated_at = ?, next_attempt_at = ?, last_error = ? "
-                           u"WHERE submission_id = ?"_s);
             update.addBindValue(toString(newState));
             update.addBindValue(now);
             update.addBindValue(nullable(record.outcome == AttemptOutcome::Retry ? record.nextAttemptAt : QString()));
@@ -231,10 +234,10 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
 
         if (record.score) {
             for (const TriggeredAlert &alert : record.score->alerts) {
-                QSqlQuery insert(db);
-                insert.prepare(
-                    u"INSERT INTO alerts (submission_id, rule_id, severity, message, item_id, item_value, "
-                    u"raised_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_id, rule_id) DO NOTHING"_s);
+                QSqlQuery &insert = PreparedStatements::get(
+                    db, u"INSERT INTO alerts (submission_id, rule_id, severity, message, item_id, item_value, "
+                        u"raised_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (submission_id, rule_id) DO NOTHING"_s);
+                const StatementReset insertReset(insert);
                 insert.addBindValue(record.submissionId);
                 insert.addBindValue(alert.ruleId);
                 insert.addBindValue(alert.severity);
@@ -279,10 +282,10 @@ QFuture<Expected<int>> TaskQueue::recoverInterrupted()
                 attempt.addBindValue(attemptNumber);
                 if (!attempt.exec())
                     return Database::storageError(u"recording an interrupted attempt"_s, attempt.lastError());
-                QSqlQuery update(db);
-                update.prepare(
-                    u"UPDATE submissions SET state = 'retrying', next_attempt_at = ?, updated_at = ?, "
-                    u"last_error = 'interrupted: SiteRelay stopped during an attempt' WHERE submission_id = ?"_s);
+                QSqlQuery &update = PreparedStatements::get(
+                    db, u"UPDATE submissions SET state = 'retrying', next_attempt_at = ?, updated_at = ?, "
+                        u"last_error = 'interrupted: SiteRelay stopped during an attempt' WHERE submission_id = ?"_s);
+                const StatementReset updateReset(update);
                 update.addBindValue(now);
                 update.addBindValue(now);
                 update.addBindValue(submissionId);
@@ -336,10 +339,10 @@ QFuture<Expected<Done>> TaskQueue::requeue(const QString &submissionId, const QS
                     u"submission %1 is %2; only failed, timed-out, cancelled or retrying ones can be requeued"_s.arg(
                         submissionId, toString(state)),
                     QString(), u"invalid_state"_s};
-            QSqlQuery update(db);
-            update.prepare(
-                u"UPDATE submissions SET state = 'pending', retry_base = attempt_count, next_attempt_at = NULL, "
-                u"updated_at = ? WHERE submission_id = ?"_s);
+            QSqlQuery &update = PreparedStatements::get(
+                db, u"UPDATE submissions SET state = 'pending', retry_base = attempt_count, next_attempt_at = NULL, "
+                    u"updated_at = ? WHERE submission_id = ?"_s);
+            const StatementReset updateReset(update);
             update.addBindValue(now);
             update.addBindValue(submissionId);
             if (!update.exec())

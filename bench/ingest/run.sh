@@ -113,8 +113,9 @@ cpu_snapshot() { # pid -> lines "tid comm ticks" (utime+stime of every thread)
     local task tid comm stat
     for task in /proc/"$1"/task/*; do
         tid=${task##*/}
-        comm=$(<"$task/comm") 2>/dev/null || continue
-        stat=$(<"$task/stat") 2>/dev/null || continue
+        # A thread may end between listing and reading; under set -e that must not end the script.
+        { read -r comm <"$task/comm"; } 2>/dev/null || continue
+        { read -r stat <"$task/stat"; } 2>/dev/null || continue
         stat=${stat##*) } # fields after "(comm) ": state is field 3, utime 14, stime 15
         read -r -a f <<<"$stat"
         echo "$tid ${comm// /_} $((f[11] + f[12]))"
