@@ -1,5 +1,6 @@
 #include "processingattempt.h"
 
+#include "analysisgate.h"
 #include "futurecallback.h"
 #include "logging.h"
 #include "reportrenderer.h"
@@ -79,6 +80,8 @@ ProcessingAttempt::ProcessingAttempt(ClaimedTask task, Questionnaire questionnai
 ProcessingAttempt::~ProcessingAttempt()
 {
     abortWork();
+    if (m_gate)
+        m_gate->release(this);
 }
 
 QString ProcessingAttempt::stageName() const
@@ -246,7 +249,20 @@ void ProcessingAttempt::startAnalysis(const std::shared_ptr<CpuOutput> &cpu)
         finish(AttemptResult::Kind::Processed, QString());
         return;
     }
-    const QJsonObject payload = scoredPayload(m_task, cpu->score);
+    m_analysisPayload = QJsonDocument(scoredPayload(m_task, cpu->score)).toJson(QJsonDocument::Compact);
+    // Waiting for a free slot is bounded by the attempt deadline; the stage timeout starts when
+    // the call is sent.
+    m_stageTimer.stop();
+    if (m_gate)
+        m_gate->acquire(this);
+    else
+        postAnalysis();
+}
+
+void ProcessingAttempt::postAnalysis()
+{
+    if (m_done)
+        return;
     QNetworkRequest request(m_settings.analysisUrl);
     request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json"_ba);
     if (!m_settings.analysisToken.isEmpty())
@@ -256,7 +272,7 @@ void ProcessingAttempt::startAnalysis(const std::shared_ptr<CpuOutput> &cpu)
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     m_analysisClock.start();
     m_stageTimer.start(m_settings.analysisTimeoutMs);
-    m_reply = m_network->post(request, QJsonDocument(payload).toJson(QJsonDocument::Compact));
+    m_reply = m_network->post(request, m_analysisPayload);
     if (m_openRequests)
         ++*m_openRequests;
     connect(m_reply, &QNetworkReply::finished, this, &ProcessingAttempt::onAnalysisFinished);
@@ -337,6 +353,8 @@ void ProcessingAttempt::finish(AttemptResult::Kind kind, const QString &error, c
         return;
     m_done = true;
     abortWork();
+    if (m_gate)
+        m_gate->release(this); // lets the next waiting attempt send its call
     m_result.kind = kind;
     m_result.error = error;
     m_result.actor = actor;

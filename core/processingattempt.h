@@ -25,6 +25,8 @@ class QThreadPool;
 
 namespace SiteRelay {
 
+class AnalysisGate;
+
 /// The settings one attempt runs under.
 struct AttemptSettings
 {
@@ -89,6 +91,11 @@ public:
     /// Ends the attempt now (Cancelled or Shutdown). No effect once finished.
     void cancel(AttemptResult::Kind why, const QString &actor);
 
+    /// The gate that limits concurrent analysis calls (may be null: no limit).
+    void setAnalysisGate(AnalysisGate *gate) { m_gate = gate; }
+    /// Sends the analysis call now; called by the gate when this attempt's turn has come.
+    void postAnalysis();
+
     /// A counter of open network requests across attempts, kept up to date by this attempt.
     void setOpenRequestCounter(std::atomic<int> *counter) { m_openRequests = counter; }
 
@@ -116,6 +123,8 @@ private:
     std::shared_ptr<std::atomic<int>> m_stage; ///< written by the pool task, read here
     QFuture<void> m_cpuFuture;
     QNetworkReply *m_reply = nullptr;
+    AnalysisGate *m_gate = nullptr;
+    QByteArray m_analysisPayload; ///< built when the analysis stage starts, sent when the gate allows
     QProcess *m_process = nullptr;
     std::atomic<int> *m_openRequests = nullptr;
     QTimer m_deadline;

@@ -228,6 +228,15 @@ const std::vector<SettingSpec> &settingSpecs()
          0,
          {},
          u"This site's identifier in exports (ODM FileOID, manifest); empty: the host name."_s},
+        {SettingKey::AnalysisMaxConcurrent,
+         u"analysis/maxConcurrent"_s,
+         T::Int,
+         6,
+         1,
+         1000,
+         {},
+         u"Analysis calls on their way at once; the rest wait (their timeout starts when sent). Qt sends at "
+         u"most six HTTP/1.1 requests to one host in parallel."_s},
     };
     return specs;
 }

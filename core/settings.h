@@ -41,6 +41,7 @@ enum class SettingKey {
     AnalysisTimeoutMs,
     EngineExternalCheck,
     SiteId,
+    AnalysisMaxConcurrent,
 };
 
 struct SettingSpec

@@ -52,6 +52,7 @@ TaskEngine::TaskEngine(SubmissionStore &store, const QuestionnaireCatalog &catal
     , m_catalog(catalog)
     , m_options(std::move(options))
     , m_pool(std::make_unique<QThreadPool>())
+    , m_analysisGate(std::make_unique<AnalysisGate>(m_options.maxConcurrentAnalysis))
     , m_retryTimer(this)
 {
     const int workers = m_options.workers > 0 ? m_options.workers : qMax(2, QThread::idealThreadCount());
@@ -137,6 +138,7 @@ void TaskEngine::startAttempt(const ClaimedTask &task)
         [this](ProcessingAttempt *finished, AttemptResult result) { onAttemptFinished(finished, std::move(result)); },
         this);
     attempt->setOpenRequestCounter(&m_openRequests);
+    attempt->setAnalysisGate(m_analysisGate.get());
     m_attempts.insert(task.submissionId, attempt);
     ++m_inFlight;
     ++m_attemptsStarted;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "analysisgate.h"
 #include "clock.h"
 #include "expected.h"
 #include "processingattempt.h"
@@ -58,6 +59,7 @@ public:
     {
         int workers = 0; ///< 0: max(2, ideal thread count)
         int maxInFlight = 256;
+        int maxConcurrentAnalysis = 6;
         RetryPolicy retry;
         AttemptSettings attempt;
         std::shared_ptr<Clock> clock = Clock::system();
@@ -107,6 +109,7 @@ private:
     const QuestionnaireCatalog &m_catalog;
     Options m_options;
     std::unique_ptr<QThreadPool> m_pool;
+    std::unique_ptr<AnalysisGate> m_analysisGate;
     QNetworkAccessManager *m_network = nullptr;
     std::unique_ptr<StoreReader> m_reader;
     QHash<QString, ProcessingAttempt *> m_attempts;

@@ -3,7 +3,9 @@
 # (siterelay_stub_analysis), each scenario on a fresh data folder and a server started
 # --headless --bind 127.0.0.1 --port 0:
 #   1. leak:       10,000 tasks whose analysis call is never answered (stub "never";
-#                  analysis/timeoutMs=2000 retry/maxAttempts=1 report/enabled=false engine/maxInFlight=256):
+#                  analysis/timeoutMs=2000 engine/attemptDeadlineMs=2000 retry/maxAttempts=1
+#                  report/enabled=false engine/maxInFlight=256; the deadline also bounds calls waiting for
+#                  one of the analysis/maxConcurrent slots):
 #                  time until all are timed_out (polled every 500 ms), threads and RSS (sampled every
 #                  100 ms from /proc) idle → peak → after, engine.attemptsInFlight/openRequests after,
 #                  the server's TCP connections to the stub after and how long they linger, the stub's
@@ -388,12 +390,12 @@ echo
 declare -A R
 
 scenario_leak() {
-    echo "== 1. leak: stub never; analysis/timeoutMs=2000 retry/maxAttempts=1 report/enabled=false engine/maxInFlight=256"
+    echo "== 1. leak: stub never; analysis/timeoutMs=2000 engine/attemptDeadlineMs=2000 retry/maxAttempts=1 report/enabled=false engine/maxInFlight=256"
     start_stub never || return
     new_data_dir
     start_server --set "analysis/url=http://127.0.0.1:$stub_port/analyse" --set analysis/token=bench \
         --set analysis/timeoutMs=2000 --set retry/maxAttempts=1 --set report/enabled=false \
-        --set engine/maxInFlight=256 || return
+        --set engine/maxInFlight=256 --set engine/attemptDeadlineMs=2000 || return
     sleep 1 # let start-up allocations settle before taking the baseline
     local rss0 thr0 s
     rss0=$(status_field "$server_pid" VmRSS)

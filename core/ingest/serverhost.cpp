@@ -49,6 +49,7 @@ Expected<std::unique_ptr<ServerHost>> ServerHost::start(const Options &options)
         TaskEngine::Options engineOptions;
         engineOptions.workers = settings.integer(SettingKey::EngineWorkers);
         engineOptions.maxInFlight = settings.integer(SettingKey::EngineMaxInFlight);
+        engineOptions.maxConcurrentAnalysis = settings.integer(SettingKey::AnalysisMaxConcurrent);
         engineOptions.retry = {settings.integer(SettingKey::RetryBaseMs), settings.integer(SettingKey::RetryCapMs),
                                settings.integer(SettingKey::RetryMaxAttempts)};
         engineOptions.attempt.attemptDeadlineMs = settings.integer(SettingKey::EngineAttemptDeadlineMs);
