@@ -98,6 +98,11 @@ Expected<Done> Database::exec(QSqlDatabase &db, const QString &sql)
     return Done{};
 }
 
+QVariant Database::nullIfEmpty(const QString &text)
+{
+    return text.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(text);
+}
+
 QStringList Database::splitStatements(const QString &script)
 {
     QStringList statements;

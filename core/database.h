@@ -4,6 +4,7 @@
 
 #include <QSqlDatabase>
 #include <QString>
+#include <QVariant>
 
 class QSqlError;
 class QSqlQuery;
@@ -45,6 +46,9 @@ public:
 
     /// Runs one statement; fails with StorageUnavailable.
     static Expected<Done> exec(QSqlDatabase &db, const QString &sql);
+
+    /// A bind value that is SQL NULL for an empty string (optional text columns).
+    static QVariant nullIfEmpty(const QString &text);
 
     /// Splits a migration file into statements (CREATE TRIGGER … END; stays whole).
     static QStringList splitStatements(const QString &script);

@@ -18,11 +18,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace SiteRelay {
 namespace {
 
-QVariant nullable(const QString &text)
-{
-    return text.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(text);
-}
-
 QString compactJson(const QJsonObject &object)
 {
     return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
@@ -184,7 +179,7 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
         attempt.addBindValue(record.endedAt.isEmpty() ? now : record.endedAt);
         attempt.addBindValue(record.stageReached);
         attempt.addBindValue(toString(record.outcome));
-        attempt.addBindValue(nullable(record.error));
+        attempt.addBindValue(Database::nullIfEmpty(record.error));
         attempt.addBindValue(compactJson(record.stageDurationsMs));
         attempt.addBindValue(record.submissionId);
         attempt.addBindValue(record.attempt);
@@ -208,15 +203,16 @@ QFuture<Expected<bool>> TaskQueue::record(const AttemptRecord &record)
             update.addBindValue(score.total);
             update.addBindValue(score.bandId);
             update.addBindValue(compactJson(score.toJson()));
-            update.addBindValue(nullable(record.reportPath));
-            update.addBindValue(nullable(record.reportSha256));
+            update.addBindValue(Database::nullIfEmpty(record.reportPath));
+            update.addBindValue(Database::nullIfEmpty(record.reportSha256));
             update.addBindValue(compactJson(record.analysis));
             update.addBindValue(record.submissionId);
         } else {
             update.addBindValue(toString(newState));
             update.addBindValue(now);
-            update.addBindValue(nullable(record.outcome == AttemptOutcome::Retry ? record.nextAttemptAt : QString()));
-            update.addBindValue(nullable(record.error));
+            update.addBindValue(
+                Database::nullIfEmpty(record.outcome == AttemptOutcome::Retry ? record.nextAttemptAt : QString()));
+            update.addBindValue(Database::nullIfEmpty(record.error));
             update.addBindValue(record.submissionId);
         }
         if (!update.exec())

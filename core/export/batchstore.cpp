@@ -13,14 +13,7 @@
 using namespace Qt::Literals::StringLiterals;
 
 namespace SiteRelay {
-namespace {
-
-QVariant nullable(const QString &text)
-{
-    return text.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(text);
-}
-
-} // namespace
+namespace {} // namespace
 
 QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const BatchRequest &request)
 {
@@ -47,8 +40,8 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
         insert.addBindValue(batch.sequence);
         insert.addBindValue(batch.createdAt);
         insert.addBindValue(batch.siteId);
-        insert.addBindValue(nullable(batch.trialFilter));
-        insert.addBindValue(nullable(batch.sinceFilter));
+        insert.addBindValue(Database::nullIfEmpty(batch.trialFilter));
+        insert.addBindValue(Database::nullIfEmpty(batch.sinceFilter));
         if (!insert.exec())
             return Database::storageError(u"recording an export batch"_s, insert.lastError());
 
