@@ -42,6 +42,20 @@ enum class SettingKey {
     EngineExternalCheck,
     SiteId,
     AnalysisMaxConcurrent,
+    TabletCoordinatorPin,
+    TabletSiteUrl,
+    UploadKind,
+    UploadUrl,
+    UploadToken,
+    UploadTokenFile,
+    UploadRedcapRecordIdField,
+    UploadRedcapEvent,
+    UploadMaxRecords,
+    UploadMaxBytes,
+    UploadTimeoutMs,
+    UploadMaxAttempts,
+    UploadRetryBaseMs,
+    UploadRetryCapMs,
 };
 
 struct SettingSpec

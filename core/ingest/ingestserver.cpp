@@ -1,5 +1,6 @@
 #include "ingestserver.h"
 
+#include "exportservice.h"
 #include "futurecallback.h"
 #include "guardedtcpserver.h"
 #include "httpserveradapter.h"
@@ -8,8 +9,10 @@
 #include "questionnairecatalog.h"
 #include "storereader.h"
 #include "submissionstore.h"
+#include "tabletroutes.h"
 #include "taskengine.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -42,12 +45,17 @@ IngestServer::IngestServer(Dependencies dependencies, QObject *parent)
     , m_deps(std::move(dependencies))
     , m_parser(*m_deps.catalog)
     , m_queue(*m_deps.store)
+    , m_review(*m_deps.store)
 {
     m_routes = {
         {"POST", splitPath(u"/api/v1/submissions"_s), Access::AnyToken, &IngestServer::postSubmission},
         {"GET", splitPath(u"/api/v1/submissions/{}"_s), Access::AnyToken, &IngestServer::getSubmission},
         {"POST", splitPath(u"/api/v1/submissions/{}/cancel"_s), Access::Coordinator, &IngestServer::postCancel},
         {"POST", splitPath(u"/api/v1/submissions/{}/retry"_s), Access::Coordinator, &IngestServer::postRetry},
+        {"POST", splitPath(u"/api/v1/submissions/{}/review"_s), Access::Coordinator, &IngestServer::postReview},
+        {"GET", splitPath(u"/api/v1/alerts"_s), Access::Coordinator, &IngestServer::getAlerts},
+        {"POST", splitPath(u"/api/v1/alerts/{}/acknowledge"_s), Access::Coordinator,
+         &IngestServer::postAcknowledgeAlert},
         {"GET", splitPath(u"/api/v1/questionnaires"_s), Access::AnyToken, &IngestServer::getQuestionnaires},
         {"POST", splitPath(u"/data/submit"_s), Access::AnyToken, &IngestServer::postLegacySubmit},
         {"GET", splitPath(u"/api/v1/health"_s), Access::Open, &IngestServer::getHealth},
@@ -56,6 +64,17 @@ IngestServer::IngestServer(Dependencies dependencies, QObject *parent)
     };
     if (m_deps.settings.flag(SettingKey::BenchNoStoreRoute))
         m_routes.push_back({"POST", splitPath(u"/bench/echo"_s), Access::Open, &IngestServer::postBenchEcho});
+    m_tablet = new TabletRoutes(*m_deps.store, m_deps.clock, m_deps.settings, this);
+    m_exports =
+        new ExportService(*m_deps.store, QFileInfo(m_deps.store->databasePath()).absolutePath(), m_deps.settings, this);
+    m_routes.push_back({"POST", splitPath(u"/api/v1/exports"_s), Access::Coordinator, &IngestServer::postExport});
+    m_routes.push_back({"GET", splitPath(u"/api/v1/exports"_s), Access::Coordinator, &IngestServer::getExports});
+    m_routes.push_back({"GET", splitPath(u"/api/v1/exports/{}"_s), Access::Coordinator, &IngestServer::getExport});
+    m_routes.push_back({"GET", splitPath(u"/tablet"_s), Access::Open, &IngestServer::getTabletPage});
+    m_routes.push_back({"GET", splitPath(u"/tablet/{}"_s), Access::Open, &IngestServer::getTabletPage});
+    m_routes.push_back({"POST", splitPath(u"/api/v1/enroll"_s), Access::Open, &IngestServer::postEnroll});
+    m_routes.push_back(
+        {"POST", splitPath(u"/api/v1/tablet/unlock"_s), Access::AnyToken, &IngestServer::postTabletUnlock});
 }
 
 IngestServer::~IngestServer() = default;
@@ -66,6 +85,10 @@ Expected<quint16> IngestServer::listen(const QHostAddress &address, quint16 port
     if (!reader)
         return reader.error();
     m_reader = std::move(reader).value();
+    auto alertReader = AlertReader::open(m_deps.store->databasePath());
+    if (!alertReader)
+        return alertReader.error();
+    m_alertReader = std::move(alertReader).value();
     m_startedMs = m_deps.clock->monotonicMs();
 
     const Settings &settings = m_deps.settings;
@@ -358,6 +381,77 @@ void IngestServer::postRetry(const HttpRequest &, const Caller &caller, const QS
     });
 }
 
+void IngestServer::getAlerts(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot)
+{
+    const QString state = request.query.queryItemValue(u"state"_s);
+    if (!state.isEmpty() && state != "open"_L1 && state != "all"_L1) {
+        slot.send(errorResponse(
+            Error::invalid(u"state"_s, u"state must be \"open\" (the default) or \"all\""_s, u"invalid_field"_s)));
+        return;
+    }
+    auto alerts =
+        m_alertReader->alerts(state == "all"_L1 ? AlertReader::Filter::All : AlertReader::Filter::Unacknowledged);
+    auto open = m_alertReader->unacknowledgedCount();
+    if (!alerts || !open) {
+        slot.send(errorResponse(alerts ? open.error() : alerts.error()));
+        return;
+    }
+    QJsonArray list;
+    for (const AlertRecord &alert : std::as_const(*alerts))
+        list.append(alert.toJson());
+    slot.send(ApiResponse::json(200, QJsonObject{{u"alerts"_s, list}, {u"unacknowledged"_s, *open}}));
+}
+
+void IngestServer::postAcknowledgeAlert(const HttpRequest &request, const Caller &caller, const QStringList &args,
+                                        ResponseSlot slot)
+{
+    bool numeric = false;
+    const qint64 alertId = args.value(0).toLongLong(&numeric);
+    if (!numeric) {
+        slot.send(errorResponse(Error{ErrorCode::NotFound, u"there is no alert with id %1"_s.arg(args.value(0)),
+                                      QString(), u"not_found"_s}));
+        return;
+    }
+    if (auto unsupported = checkJsonContentType(request)) {
+        slot.send(*unsupported);
+        return;
+    }
+    auto parsed = ReviewService::parseAcknowledgeRequest(request.body);
+    if (!parsed) {
+        slot.send(errorResponse(parsed.error()));
+        return;
+    }
+    ++m_answersOwed;
+    auto shared = std::make_shared<ResponseSlot>(std::move(slot));
+    whenFinished(m_review.acknowledgeAlert(alertId, parsed->by, parsed->note, caller.device->actor()), this,
+                 [this, shared](const Expected<AlertRecord> &result) {
+                     shared->send(result ? ApiResponse::json(200, result->toJson()) : errorResponse(result.error()));
+                     answerOwedDone();
+                 });
+}
+
+void IngestServer::postReview(const HttpRequest &request, const Caller &caller, const QStringList &args,
+                              ResponseSlot slot)
+{
+    if (auto unsupported = checkJsonContentType(request)) {
+        slot.send(*unsupported);
+        return;
+    }
+    auto parsed = ReviewService::parseReviewRequest(request.body);
+    if (!parsed) {
+        slot.send(errorResponse(parsed.error()));
+        return;
+    }
+    ++m_answersOwed;
+    auto shared = std::make_shared<ResponseSlot>(std::move(slot));
+    whenFinished(
+        m_review.review(args.value(0).toLower(), parsed->decision, parsed->by, parsed->note, caller.device->actor()),
+        this, [this, shared](const Expected<ReviewOutcome> &result) {
+            shared->send(result ? ApiResponse::json(200, result->toJson()) : errorResponse(result.error()));
+            answerOwedDone();
+        });
+}
+
 void IngestServer::getQuestionnaires(const HttpRequest &, const Caller &, const QStringList &, ResponseSlot slot)
 {
     slot.send(ApiResponse::json(200, QJsonObject{{u"questionnaires"_s, m_deps.catalog->toJson()}}));
@@ -411,8 +505,12 @@ QJsonObject IngestServer::statsObject()
     }
     if (auto due = m_reader->dueRetries(toIsoUtc(m_deps.clock->nowUtc())))
         engine.insert(u"dueRetries"_s, *due);
+    QJsonObject alerts;
+    if (auto unacknowledged = m_alertReader->unacknowledgedCount())
+        alerts.insert(u"unacknowledged"_s, *unacknowledged);
     return QJsonObject{
         {u"engine"_s, engine},
+        {u"alerts"_s, alerts},
         {u"submissions"_s, states},
         {u"queueDepth"_s, queueDepth},
         {u"ingest"_s, QJsonObject{{u"accepted"_s, m_counters.accepted},
@@ -465,6 +563,9 @@ void IngestServer::getMetrics(const HttpRequest &, const Caller &, const QString
         metric(name, "gauge", help);
         out += QByteArray(name) + ' ' + QByteArray::number(engine.value(key).toInteger()) + '\n';
     }
+    metric("siterelay_alerts_unacknowledged", "gauge", "Safety alerts no coordinator has acknowledged yet.");
+    out += "siterelay_alerts_unacknowledged " +
+           QByteArray::number(stats.value("alerts"_L1).toObject().value("unacknowledged"_L1).toInteger()) + '\n';
     metric("siterelay_open_connections", "gauge", "Open client connections.");
     out += "siterelay_open_connections " + QByteArray::number(ingest.value("openConnections"_L1).toInteger()) + '\n';
     const QJsonObject process = stats.value("process"_L1).toObject();
@@ -475,11 +576,63 @@ void IngestServer::getMetrics(const HttpRequest &, const Caller &, const QString
     slot.send(ApiResponse::text(200, "text/plain; version=0.0.4; charset=utf-8", out));
 }
 
+void IngestServer::getTabletPage(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot)
+{
+    slot.send(m_tablet->page(request));
+}
+
+void IngestServer::postEnroll(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot)
+{
+    ++m_answersOwed;
+    auto shared = std::make_shared<ResponseSlot>(std::move(slot));
+    m_tablet->enroll(request, [this, shared](const ApiResponse &response) {
+        shared->send(response);
+        answerOwedDone();
+    });
+}
+
+void IngestServer::postTabletUnlock(const HttpRequest &request, const Caller &caller, const QStringList &,
+                                    ResponseSlot slot)
+{
+    slot.send(m_tablet->unlock(request, caller.device->id));
+}
+
 void IngestServer::postBenchEcho(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot)
 {
     // The HTTP ceiling for benchmarks: the same connection handling, framing and response path as
     // an ingest, without parsing or storing.
     slot.send(ApiResponse::json(202, QJsonObject{{u"status"_s, u"pending"_s}, {u"bytes"_s, request.body.size()}}));
+}
+
+void IngestServer::postExport(const HttpRequest &request, const Caller &caller, const QStringList &, ResponseSlot slot)
+{
+    if (!request.body.trimmed().isEmpty()) {
+        if (auto bad = checkJsonContentType(request)) {
+            slot.send(*bad);
+            return;
+        }
+    }
+    // The job runs on its own thread: this answers at once with where to follow it.
+    auto started = m_exports->start(request.body, caller.device->actor());
+    if (!started) {
+        slot.send(errorResponse(started.error()));
+        return;
+    }
+    ApiResponse response = ApiResponse::json(202, *started);
+    response.addHeader("Location", started->value("statusUrl"_L1).toString().toLatin1());
+    slot.send(response);
+}
+
+void IngestServer::getExports(const HttpRequest &, const Caller &, const QStringList &, ResponseSlot slot)
+{
+    auto list = m_exports->list();
+    slot.send(list ? ApiResponse::json(200, *list) : errorResponse(list.error()));
+}
+
+void IngestServer::getExport(const HttpRequest &, const Caller &, const QStringList &args, ResponseSlot slot)
+{
+    auto status = m_exports->status(args.value(0));
+    slot.send(status ? ApiResponse::json(200, *status) : errorResponse(status.error()));
 }
 
 } // namespace SiteRelay

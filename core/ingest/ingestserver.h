@@ -6,6 +6,7 @@
 #include "expected.h"
 #include "httprequest.h"
 #include "responseslot.h"
+#include "reviewservice.h"
 #include "settings.h"
 #include "submissionparser.h"
 #include "taskqueue.h"
@@ -20,10 +21,13 @@
 
 namespace SiteRelay {
 
+class AlertReader;
+class ExportService;
 class GuardedTcpServer;
 class HttpServerAdapter;
 class QuestionnaireCatalog;
 class StoreReader;
+class TabletRoutes;
 class SubmissionStore;
 class TaskEngine;
 
@@ -91,11 +95,22 @@ private:
     void getSubmission(const HttpRequest &request, const Caller &caller, const QStringList &args, ResponseSlot slot);
     void postCancel(const HttpRequest &request, const Caller &caller, const QStringList &args, ResponseSlot slot);
     void postRetry(const HttpRequest &request, const Caller &caller, const QStringList &args, ResponseSlot slot);
+    void getAlerts(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
+    void postAcknowledgeAlert(const HttpRequest &request, const Caller &caller, const QStringList &args,
+                              ResponseSlot slot);
+    void postReview(const HttpRequest &request, const Caller &caller, const QStringList &args, ResponseSlot slot);
     void getQuestionnaires(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
     void getHealth(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
     void getStats(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
     void getMetrics(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
     void postBenchEcho(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
+    // Batch export (logic in ExportService, core/export/).
+    void postExport(const HttpRequest &request, const Caller &caller, const QStringList &, ResponseSlot slot);
+    void getExports(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
+    void getExport(const HttpRequest &request, const Caller &, const QStringList &args, ResponseSlot slot);
+    void getTabletPage(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
+    void postEnroll(const HttpRequest &request, const Caller &, const QStringList &, ResponseSlot slot);
+    void postTabletUnlock(const HttpRequest &request, const Caller &caller, const QStringList &, ResponseSlot slot);
 
     /// Stores a parsed submission and answers once committed; @p respond builds the success body.
     void storeAndAnswer(NewSubmission submission, ResponseSlot slot, bool legacy);
@@ -109,6 +124,10 @@ private:
     TaskQueue m_queue; ///< for cancel and requeue when the engine is disabled
     std::vector<Route> m_routes;
     std::unique_ptr<StoreReader> m_reader;
+    TabletRoutes *m_tablet = nullptr;           ///< child: page, enrollment, PIN
+    ExportService *m_exports = nullptr;         ///< child: export jobs (each on its own thread)
+    ReviewService m_review;                     ///< alert acknowledgement and review decisions
+    std::unique_ptr<AlertReader> m_alertReader; ///< its own read connection, opened in listen()
     QPointer<GuardedTcpServer> m_tcpServer;
     QPointer<HttpServerAdapter> m_http;
     QHash<qint64, qint64> m_lastSeenRecordedMs;
