@@ -20,11 +20,14 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
         u"  (none)                                 run the ingest server (and the window, with a display)\n"
         u"  device add NAME [--role device|coordinator]\n"
         u"                                         add a device; its token is printed once, on the last line\n"
+        u"  device add NAME --qr FILE.png          create a one-time enrollment code (15 minutes) for a tablet and\n"
+        u"                                         write its QR code; the code is printed on the last line\n"
         u"  device list                            list devices: id, name, role, created, last seen, revoked\n"
         u"  device revoke ID                       revoke a device's token, at once, also for a running server\n"
-        u"  export [--trial T] [--since DATE] [--site ID] [--out DIR] [--batch ID]\n"
+        u"  export [--trial T] [--since DATE] [--site ID] [--out DIR] [--batch ID] [--upload]\n"
         u"                                         write processed submissions not yet exported as a new batch\n"
-        u"                                         (ODM, CSV, manifest; see docs/EXPORT.md); --batch rewrites one\n\n"
+        u"                                         (ODM, CSV, manifest; see docs/EXPORT.md); --batch rewrites one;\n"
+        u"                                         --upload sends it to the central platform (resumes)\n\n"
         u"Settings (--set KEY=VALUE, or the INI file; see docs/CONFIGURATION.md):\n"_s +
         [] {
             QString keys;
@@ -44,6 +47,9 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     const QCommandLineOption config(u"config"_s, u"Settings file (default: DIR/siterelay.ini)."_s, u"FILE"_s);
     const QCommandLineOption set(u"set"_s, u"Override one setting; may be repeated."_s, u"KEY=VALUE"_s);
     const QCommandLineOption role(u"role"_s, u"With device add: device (default) or coordinator."_s, u"ROLE"_s);
+    const QCommandLineOption qr(u"qr"_s, u"With device add: write an enrollment QR code (PNG) for a tablet."_s,
+                                u"FILE"_s);
+    parser.addOption(qr);
     const QCommandLineOption trial(u"trial"_s, u"With export: only this trial."_s, u"T"_s);
     const QCommandLineOption since(u"since"_s, u"With export: only submissions completed at or after DATE."_s,
                                    u"DATE"_s);
@@ -52,7 +58,8 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
                                  u"DIR"_s);
     const QCommandLineOption batch(u"batch"_s, u"With export: write the files of this existing batch again."_s,
                                    u"ID"_s);
-    const QCommandLineOption upload(u"upload"_s, u"With export: upload the batch (not yet implemented)."_s);
+    const QCommandLineOption upload(u"upload"_s,
+                                    u"With export: upload the batch to the central platform (upload/* settings)."_s);
     parser.addOptions({headless, bind, port, dataDir, config, set, role, trial, since, site, out, batch, upload});
     parser.addPositionalArgument(u"command"_s, u"Optional: device add|list|revoke ..., export"_s, u"[command]"_s);
 
@@ -90,6 +97,9 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     const bool deviceAdd = positional.value(0) == "device"_L1 && positional.value(1) == "add"_L1;
     if (parser.isSet(role) && !deviceAdd)
         return Error::invalid(u"--role"_s, u"--role only goes with `device add`"_s);
+    if (parser.isSet(qr) && (!deviceAdd || parser.value(qr).trimmed().isEmpty()))
+        return Error::invalid(u"--qr"_s, u"--qr FILE.png only goes with `device add NAME`"_s);
+    result.deviceQrFile = parser.value(qr);
     const bool exporting = positional.value(0) == "export"_L1;
     for (const QCommandLineOption &option : {trial, since, site, out, batch, upload}) {
         if (parser.isSet(option) && !exporting)
@@ -101,8 +111,7 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     if (exporting) {
         if (positional.size() != 1)
             return Error::invalid(u"export"_s, u"export takes no arguments besides its options; see --help"_s);
-        if (parser.isSet(upload))
-            return Error::invalid(u"--upload"_s, u"--upload is not yet implemented; copy the batch folder instead"_s);
+        result.exportUpload = parser.isSet(upload);
         if (parser.isSet(batch) && (parser.isSet(trial) || parser.isSet(since) || parser.isSet(site)))
             return Error::invalid(u"--batch"_s, u"--batch rewrites a recorded batch: --trial, --since and --site "
                                                 u"do not go with it"_s);

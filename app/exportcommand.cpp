@@ -1,25 +1,21 @@
 #include "exportcommand.h"
 
 #include "batchexporter.h"
+#include "exportjob.h"
 #include "serverhost.h"
 #include "settings.h"
 #include "submissionstore.h"
 
-#include <QRegularExpression>
-#include <QSysInfo>
+#include <QElapsedTimer>
+#include <QEventLoop>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace SiteRelay {
 namespace {
 
-/// Without --site, the host name made to fit an id: one SiteRelay runs per site.
-QString defaultSiteId()
-{
-    static const QRegularExpression notAllowed(u"[^A-Za-z0-9._-]+"_s);
-    QString site = QSysInfo::machineHostName().replace(notAllowed, u"-"_s).left(64);
-    return BatchExporter::isValidId(site) ? site : u"site"_s;
-}
+// Progress lines at most this often: a terminal, not a log, reads them.
+constexpr qint64 kProgressIntervalMs = 1000;
 
 } // namespace
 
@@ -40,31 +36,69 @@ int runExportCommand(const CommandLine &commandLine, QTextStream &out, QTextStre
         return 1;
     }
 
-    ExportRequest request;
-    request.batchId = commandLine.exportBatch;
-    request.outputFolder = commandLine.exportFolder;
-    // --site, else the site/id setting, else the host name.
-    request.batch.siteId = !commandLine.exportSite.isEmpty()               ? commandLine.exportSite
-                           : !settings->text(SettingKey::SiteId).isEmpty() ? settings->text(SettingKey::SiteId)
-                                                                           : defaultSiteId();
-    request.batch.trialFilter = commandLine.exportTrial;
-    request.batch.sinceFilter = commandLine.exportSince;
-    const auto result = BatchExporter::run(**store, commandLine.dataDir, request, [&err](const QString &message) {
-        err << "siterelay: " << message << Qt::endl;
+    ExportJobRequest request;
+    request.files.batchId = commandLine.exportBatch;
+    request.files.outputFolder = commandLine.exportFolder;
+    request.files.batch.siteId = BatchExporter::siteIdFor(*settings, commandLine.exportSite);
+    request.files.batch.trialFilter = commandLine.exportTrial;
+    request.files.batch.sinceFilter = commandLine.exportSince;
+    request.upload = commandLine.exportUpload;
+    request.actor = u"cli"_s;
+
+    ExportJob job({commandLine.dataDir, *settings, store->get()}, request);
+    QString phase;
+    QElapsedTimer sincePrinted;
+    QObject::connect(&job, &ExportJob::message, &job,
+                     [&err](const QString &text) { err << "siterelay: " << text << Qt::endl; });
+    QObject::connect(&job, &ExportJob::phaseChanged, &job, [&phase, &sincePrinted](const QString &text) {
+        phase = text;
+        sincePrinted.invalidate();
     });
-    if (!result) {
-        err << "siterelay: " << result.error().message << Qt::endl;
-        if (result.error().reason == "nothing_to_export"_L1)
-            return 0;
-        const bool badInput = result.error().code == ErrorCode::InvalidArgument ||
-                              (result.error().code == ErrorCode::NotFound && !commandLine.exportBatch.isEmpty());
-        return badInput ? 2 : 1;
+    QObject::connect(&job, &ExportJob::progress, &job, [&](qint64 done, qint64 total) {
+        if (phase != "uploading"_L1 && done != total && sincePrinted.isValid() &&
+            sincePrinted.elapsed() < kProgressIntervalMs)
+            return;
+        sincePrinted.start();
+        err << "siterelay: " << phase << ": " << done << " of " << total
+            << (phase == "uploading"_L1 ? " records confirmed" : " submissions") << Qt::endl;
+    });
+    std::optional<ExportJobResult> result;
+    QEventLoop loop;
+    QObject::connect(&job, &ExportJob::finished, &loop, [&](const ExportJobResult &finished) {
+        result = finished;
+        loop.quit();
+    });
+    job.start();
+    // The main thread of a command-line tool has nothing else to do; the work runs on the job's thread.
+    loop.exec();
+
+    if (result->status == ExportJobResult::Status::NothingToExport) {
+        err << "siterelay: " << result->error.message << Qt::endl;
+        return 0;
     }
-    out << "batch: " << result->batch.id << Qt::endl;
-    out << "sequence: " << result->batch.sequence << Qt::endl;
-    out << "submissions: " << result->batch.submissionCount << Qt::endl;
-    out << "folder: " << result->folder << Qt::endl;
-    return 0;
+    if (result->filesWritten) {
+        out << "batch: " << result->files.batch.id << Qt::endl;
+        out << "sequence: " << result->files.batch.sequence << Qt::endl;
+        out << "submissions: " << result->files.batch.submissionCount << Qt::endl;
+        out << "folder: " << result->files.folder << Qt::endl;
+    }
+    if (result->upload) {
+        const UploadOutcome &upload = *result->upload;
+        out << "upload: "
+            << (upload.status == UploadOutcome::Status::Confirmed          ? "confirmed"
+                : upload.status == UploadOutcome::Status::AlreadyConfirmed ? "already confirmed"
+                : upload.status == UploadOutcome::Status::Cancelled        ? "cancelled"
+                                                                           : "failed")
+            << ", " << upload.partsConfirmed << " of " << upload.parts << " parts, " << upload.recordsConfirmed
+            << " of " << upload.records << " records" << Qt::endl;
+    }
+    if (result->ok())
+        return 0;
+    err << "siterelay: " << result->error.message << Qt::endl;
+    const Error &error = result->error;
+    const bool badInput = error.code == ErrorCode::InvalidArgument || error.reason == "upload_not_configured"_L1 ||
+                          (error.code == ErrorCode::NotFound && !commandLine.exportBatch.isEmpty());
+    return badInput ? 2 : 1;
 }
 
 } // namespace SiteRelay

@@ -6,6 +6,7 @@
 #include "logging.h"
 #include "odmwriter.h"
 #include "questionnairecatalog.h"
+#include "settings.h"
 #include "submissionstore.h"
 
 #include <QCryptographicHash>
@@ -15,6 +16,7 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QSysInfo>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -84,6 +86,23 @@ bool BatchExporter::isValidId(const QString &id)
     return pattern.match(id).hasMatch();
 }
 
+QString BatchExporter::siteIdFor(const Settings &settings, const QString &override)
+{
+    if (!override.isEmpty())
+        return override;
+    if (!settings.text(SettingKey::SiteId).isEmpty())
+        return settings.text(SettingKey::SiteId);
+    // One SiteRelay runs per site: its host name is the natural default.
+    static const QRegularExpression notAllowed(u"[^A-Za-z0-9._-]+"_s);
+    QString site = QSysInfo::machineHostName().replace(notAllowed, u"-"_s).left(64);
+    return isValidId(site) ? site : u"site"_s;
+}
+
+Error BatchExporter::cancelledError()
+{
+    return Error{ErrorCode::Internal, u"the export was cancelled"_s, QString(), u"cancelled"_s};
+}
+
 Expected<QString> BatchExporter::normalizeSince(const QString &text)
 {
     static const QRegularExpression dateOnly(u"^\\d{4}-\\d{2}-\\d{2}$"_s);
@@ -110,6 +129,8 @@ Expected<ExportResult> BatchExporter::run(SubmissionStore &store, const QString 
     const auto catalog = QuestionnaireCatalog::loadBuiltIn();
     if (!catalog)
         return catalog.error();
+    if (request.canceled && request.canceled())
+        return cancelledError();
 
     ExportResult result;
     QString batchId = request.batchId;
@@ -156,9 +177,13 @@ Expected<ExportResult> BatchExporter::run(SubmissionStore &store, const QString 
     const QString csvPath = folder.filePath(QLatin1StringView(kCsvFileName));
     const QString manifestPath = folder.filePath(QLatin1StringView(kManifestFileName));
     const qint64 total = summary->submissions;
-    const auto rowProgress = [&say, total](const char *file) {
-        return [&say, total, file](qint64 rows) {
-            say(u"%1: %2 of %3 submissions"_s.arg(QLatin1StringView(file)).arg(rows).arg(total));
+    const auto rowProgress = [&say, &request, total](const char *file) {
+        return [&say, &request, total, file](qint64 rows) {
+            if (request.rowProgress)
+                request.rowProgress(QLatin1StringView(file), rows, total);
+            if (rows == total)
+                say(u"%1: %2 of %3 submissions"_s.arg(QLatin1StringView(file)).arg(rows).arg(total));
+            return !(request.canceled && request.canceled());
         };
     };
 

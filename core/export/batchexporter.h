@@ -10,6 +10,7 @@
 
 namespace SiteRelay {
 
+class Settings;
 class SubmissionStore;
 
 /// What to export: a new batch, or (batchId set) the files of an existing one again.
@@ -18,6 +19,11 @@ struct ExportRequest
     QString batchId;      ///< empty: create a new batch from `batch`
     BatchRequest batch;   ///< filters and site of a new batch
     QString outputFolder; ///< empty: DATA_DIR/exports/<batch id>
+
+    /// Asked every thousand rows; true stops the writing with cancelledError() (files unchanged).
+    std::function<bool()> canceled;
+    /// Rows written of the batch's total, per file ("clinical.odm.xml", "submissions.csv").
+    std::function<void(const QString &file, qint64 done, qint64 total)> rowProgress;
 };
 
 struct ExportResult
@@ -58,6 +64,14 @@ public:
 
     /// Site and trial ids: 1-64 of [A-Za-z0-9._-], so they fit OIDs and folder names unchanged.
     static bool isValidId(const QString &id);
+
+    /// The site id of a new batch: @p override, else the site/id setting, else the host name made
+    /// to fit isValidId().
+    static QString siteIdFor(const Settings &settings, const QString &override = {});
+
+    /// The error of a run stopped through ExportRequest::canceled (reason "cancelled").
+    static Error cancelledError();
+    static bool isCancelled(const Error &error) { return error.reason == QLatin1StringView("cancelled"); }
 };
 
 } // namespace SiteRelay

@@ -5,6 +5,7 @@
 #include "logging.h"
 #include "submissionstore.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -46,11 +47,16 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             return Database::storageError(u"recording an export batch"_s, insert.lastError());
 
         QString sql = u"UPDATE submissions SET export_batch_id = ? "
-                      u"WHERE state = 'processed' AND export_batch_id IS NULL"_s;
+                      u"WHERE state = 'processed' AND export_batch_id IS NULL "
+                      // A coordinator's rejection keeps a submission away from the central platform.
+                      u"AND (review_state IS NULL OR review_state <> 'rejected')"_s;
         if (!request.trialFilter.isEmpty())
             sql += u" AND trial_id = ?"_s;
         if (!request.sinceFilter.isEmpty())
             sql += u" AND completed_at >= ?"_s; // both UTC ISO 8601 with milliseconds: text order is time order
+        // One bound JSON array rather than one placeholder per id: a selection can be thousands long.
+        if (!request.submissionIds.isEmpty())
+            sql += u" AND submission_id IN (SELECT value FROM json_each(?))"_s;
         QSqlQuery mark(db);
         mark.prepare(sql);
         mark.addBindValue(batch.id);
@@ -58,6 +64,9 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             mark.addBindValue(request.trialFilter);
         if (!request.sinceFilter.isEmpty())
             mark.addBindValue(request.sinceFilter);
+        if (!request.submissionIds.isEmpty())
+            mark.addBindValue(QString::fromUtf8(
+                QJsonDocument(QJsonArray::fromStringList(request.submissionIds)).toJson(QJsonDocument::Compact)));
         if (!mark.exec())
             return Database::storageError(u"marking submissions for export"_s, mark.lastError());
         batch.submissionCount = mark.numRowsAffected();
@@ -69,12 +78,13 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             undo.addBindValue(batch.id);
             if (!undo.exec())
                 return Database::storageError(u"discarding an empty export batch"_s, undo.lastError());
-            return Error{ErrorCode::NotFound,
-                         u"nothing to export: no processed submission awaits export"_s +
-                             (request.trialFilter.isEmpty() && request.sinceFilter.isEmpty()
-                                  ? QString()
-                                  : u" with these filters"_s),
-                         QString(), u"nothing_to_export"_s};
+            return Error{
+                ErrorCode::NotFound,
+                u"nothing to export: no processed submission awaits export"_s +
+                    (request.trialFilter.isEmpty() && request.sinceFilter.isEmpty() && request.submissionIds.isEmpty()
+                         ? QString()
+                         : u" with these filters"_s),
+                QString(), u"nothing_to_export"_s};
         }
 
         QSqlQuery count(db);
@@ -89,6 +99,8 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             detail += u", trial "_s + request.trialFilter;
         if (!request.sinceFilter.isEmpty())
             detail += u", since "_s + request.sinceFilter;
+        if (!request.submissionIds.isEmpty())
+            detail += u", from a selection of %1"_s.arg(request.submissionIds.size());
         if (auto audited = AuditLog::append(
                 db, {now, request.actor, u"batch"_s, batch.id, u"created"_s, QString(), u"created"_s, detail});
             !audited)

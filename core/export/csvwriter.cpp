@@ -1,5 +1,6 @@
 #include "csvwriter.h"
 
+#include "batchexporter.h"
 #include "exportreader.h"
 #include "questionnairecatalog.h"
 
@@ -11,7 +12,8 @@ using namespace Qt::Literals::StringLiterals;
 namespace SiteRelay {
 namespace {
 
-constexpr qint64 kProgressEvery = 5000;
+// Often enough for a progress bar and for a cancel to take effect within milliseconds.
+constexpr qint64 kProgressEvery = 1000;
 
 const QStringList &fixedColumns()
 {
@@ -133,8 +135,8 @@ Expected<Done> CsvWriter::write(QIODevice &device, ExportReader &reader, const E
         }
         if (!writeLine(device, fields))
             return diskError;
-        if (++rows % kProgressEvery == 0 && progress)
-            progress(rows);
+        if (++rows % kProgressEvery == 0 && progress && !progress(rows))
+            return BatchExporter::cancelledError();
         return Done{};
     });
     if (!written)

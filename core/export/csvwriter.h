@@ -23,7 +23,8 @@ struct BatchSummary;
 class CsvWriter
 {
 public:
-    using Progress = std::function<void(qint64 rowsWritten)>;
+    /// Returns false to stop: write() then fails with BatchExporter::cancelledError().
+    using Progress = std::function<bool(qint64 rowsWritten)>;
 
     static Expected<Done> write(QIODevice &device, ExportReader &reader, const ExportBatch &batch,
                                 const BatchSummary &summary, const QuestionnaireCatalog &catalog,

@@ -9,12 +9,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace SiteRelay {
 
 /// One exported submission as the files need it.
 struct ExportRow
 {
+    qint64 rowId = 0; ///< submissions.id: the order of receipt, and the upload plan's key
     QString submissionId;
     qint64 deviceId = 0;
     QString patientId;
@@ -61,6 +63,20 @@ public:
      * completedAt, then order of receipt. Stops at the first error @p visit returns.
      */
     Expected<Done> forEachRow(const QString &batchId, const std::function<Expected<Done>(const ExportRow &)> &visit);
+
+    /**
+     * Calls @p visit for each row of the batch with @p firstRowId <= id <= @p lastRowId, in id
+     * order (the upload's order: it uses the index on (export_batch_id, id), so a part is read
+     * without sorting the batch).
+     */
+    Expected<Done> forEachRowById(const QString &batchId, qint64 firstRowId, qint64 lastRowId,
+                                  const std::function<Expected<Done>(const ExportRow &)> &visit);
+
+    /// Every batch, newest first, with its upload state.
+    Expected<QList<ExportBatch>> batches();
+
+    /// The batch's upload plan with its parts in order; nullopt when none was planned.
+    Expected<std::optional<UploadPlan>> uploadPlan(const QString &batchId);
 
 private:
     explicit ExportReader(QString connectionName);

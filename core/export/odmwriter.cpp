@@ -1,5 +1,6 @@
 #include "odmwriter.h"
 
+#include "batchexporter.h"
 #include "exportreader.h"
 #include "questionnairecatalog.h"
 
@@ -22,7 +23,8 @@ const QString kNoYesCodeListOid = u"CL.NOYES"_s;
 const QString kTotalItem = u"TOTAL"_s;
 const QString kBandItem = u"BAND"_s;
 const QString kAlertItem = u"ALERT"_s;
-constexpr qint64 kProgressEvery = 5000;
+// Often enough for a progress bar and for a cancel to take effect within milliseconds.
+constexpr qint64 kProgressEvery = 1000;
 
 QString deviceUserOid(qint64 deviceId)
 {
@@ -359,8 +361,8 @@ Expected<Done> OdmWriter::write(QIODevice &device, ExportReader &reader, const E
         xml.writeEndElement(); // ItemGroupData
         xml.writeEndElement(); // FormData
 
-        if (++rows % kProgressEvery == 0 && progress)
-            progress(rows);
+        if (++rows % kProgressEvery == 0 && progress && !progress(rows))
+            return BatchExporter::cancelledError();
         if (xml.hasError())
             return Error{ErrorCode::StorageUnavailable, u"cannot write the ODM file (disk full?)"_s};
         return Done{};
