@@ -1,5 +1,8 @@
 #include "devicecommands.h"
 
+#include "enrollmentaddresses.h"
+#include "enrollmentservice.h"
+#include "qrcode.h"
 #include "serverhost.h"
 #include "settings.h"
 #include "storereader.h"
@@ -27,6 +30,52 @@ QString orDash(const QString &text)
     return text.isEmpty() ? u"-"_s : text;
 }
 
+// `device add NAME --qr FILE.png`: no device yet, a one-time code the tablet redeems for its token.
+int addByEnrollment(const CommandLine &commandLine, SubmissionStore &store, QTextStream &out, QTextStream &err)
+{
+    auto settings = Settings::load(commandLine.configFile, commandLine.overrides);
+    if (!settings) {
+        err << "siterelay: " << settings.error().message << Qt::endl;
+        return 2;
+    }
+    const int port = settings->integer(SettingKey::ServerPort);
+    const QStringList urls =
+        EnrollmentAddresses::siteUrls(QHostAddress(settings->text(SettingKey::ServerBind)), quint16(port));
+    QString siteUrl = settings->text(SettingKey::TabletSiteUrl);
+    if (siteUrl.isEmpty()) {
+        if (port == 0) {
+            err << "siterelay: server/port is 0 (a random port), so tablets cannot be told where the server is; "
+                   "set tablet/siteUrl or server/port"
+                << Qt::endl;
+            return 2;
+        }
+        siteUrl = urls.constFirst();
+    }
+    const DeviceRole role = deviceRoleFromString(commandLine.deviceRole).value_or(DeviceRole::Device);
+    EnrollmentService enrollment(store);
+    const Expected<EnrollmentCode> code = enrollment.create(commandLine.deviceName, siteUrl, u"cli"_s, role).result();
+    if (!code) {
+        err << "siterelay: " << code.error().message << Qt::endl;
+        return code.error().code == ErrorCode::InvalidArgument ? 2 : 1;
+    }
+    if (auto saved = QrCode::savePng(code->enrollUrl, commandLine.deviceQrFile); !saved) {
+        err << "siterelay: " << saved.error().message << Qt::endl;
+        return 1;
+    }
+    out << "Enrollment for " << toString(role) << " \"" << commandLine.deviceName.trimmed()
+        << "\" created; valid until " << code->expiresAt << ", single use." << Qt::endl;
+    out << "QR code written to " << commandLine.deviceQrFile << ". Scan it with the tablet, or open:" << Qt::endl;
+    out << "  " << code->enrollUrl << Qt::endl;
+    if (urls.size() > 1 || settings->text(SettingKey::TabletSiteUrl).isEmpty()) {
+        out << "This computer's LAN addresses (the tablet must reach one of them):" << Qt::endl;
+        for (const QString &url : urls)
+            out << "  " << url << "/tablet/" << Qt::endl;
+    }
+    out << "Enrollment code (type it on the tablet's setup screen instead of scanning):" << Qt::endl;
+    out << code->code << Qt::endl;
+    return 0;
+}
+
 } // namespace
 
 int runDeviceCommand(const CommandLine &commandLine, QTextStream &out, QTextStream &err)
@@ -39,6 +88,8 @@ int runDeviceCommand(const CommandLine &commandLine, QTextStream &out, QTextStre
     }
     switch (commandLine.command) {
     case CommandLine::Command::DeviceAdd: {
+        if (!commandLine.deviceQrFile.isEmpty())
+            return addByEnrollment(commandLine, **store, out, err);
         const DeviceRole role = deviceRoleFromString(commandLine.deviceRole).value_or(DeviceRole::Device);
         // A command-line tool may wait: there is no event loop to keep responsive.
         const Expected<NewDevice> added = (*store)->addDevice(commandLine.deviceName, role, u"cli"_s).result();

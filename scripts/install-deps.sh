@@ -8,6 +8,8 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
     libgl-dev
     sqlite3
+    libqrencode-dev
+    qt6-charts-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
     # valgrind checks the server for invalid memory accesses under disconnecting clients;
@@ -15,9 +17,17 @@ if [[ "${1:-}" == "--test" ]]; then
     # pdftotext) checks the rendered report PDFs; libxml2-utils (xmllint) validates exported ODM
     # against the CDISC XSD.
     packages+=(valgrind util-linux procps poppler-utils libxml2-utils)
+    # The tablet page's browser test: Debian's chromium, driven by playwright-core from npm (the
+    # test installs that itself). Node from another source (e.g. NodeSource) also does.
+    packages+=(chromium)
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        packages+=(nodejs npm)
+    fi
 fi
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(wrk procps)
+    # The dashboard screenshot (docs/images/dashboard.png) is taken under a virtual X server.
+    packages+=(xvfb xauth)
 fi
 
 missing=()
