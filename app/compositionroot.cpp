@@ -1,19 +1,35 @@
 #include "compositionroot.h"
 
+#include "dashboard.h"
+#include "enrollmentaddresses.h"
 #include "logging.h"
 #include "serverhost.h"
 #include "settings.h"
-#include "statuswindow.h"
 #include "submissionstore.h"
+#include "taskengine.h"
 #include "unixsignalwatcher.h"
 
 #include <QApplication>
 #include <QDir>
 #include <QTextStream>
+#include <QUrl>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace SiteRelay {
+namespace {
+
+// Where tablets reach this server: the configured site URL, else every LAN address it listens on.
+QStringList enrollmentSiteUrls(const Settings &settings, const QString &listenUrl)
+{
+    const QString configured = settings.text(SettingKey::TabletSiteUrl);
+    if (!configured.isEmpty())
+        return {configured};
+    const QUrl url(listenUrl);
+    return EnrollmentAddresses::siteUrls(QHostAddress(settings.text(SettingKey::ServerBind)), quint16(url.port()));
+}
+
+} // namespace
 
 CompositionRoot::CompositionRoot(const CommandLine &commandLine, QObject *parent)
     : QObject(parent)
@@ -22,7 +38,7 @@ CompositionRoot::CompositionRoot(const CommandLine &commandLine, QObject *parent
 
 CompositionRoot::~CompositionRoot()
 {
-    m_window.reset();
+    m_dashboard.reset();
     m_host.reset();
 }
 
@@ -61,15 +77,35 @@ int CompositionRoot::run(bool withWindow)
             Qt::QueuedConnection);
 
     if (withWindow) {
-        m_window = std::make_unique<StatusWindow>(m_host->url(), QDir(m_commandLine.dataDir).absolutePath());
-        connect(&m_host->store(), &SubmissionStore::committed, m_window.get(), &StatusWindow::addCommittedWrites,
+        Dashboard::Context context;
+        context.store = &m_host->store();
+        context.engine = m_host->engine();
+        context.catalog = &m_host->catalog();
+        context.settings = *settings;
+        context.dataDir = QDir(m_commandLine.dataDir).absolutePath();
+        context.listenUrls = {m_host->url()};
+        context.enrollmentSiteUrls = enrollmentSiteUrls(*settings, m_host->url());
+        // Read on the GUI thread at each refresh: atomics only. The engine is gone once the host stopped.
+        context.workerLoad = [host = m_host.get()] {
+            WorkerLoad load;
+            if (TaskEngine *engine = host->engine()) {
+                const EngineSnapshot snapshot = engine->snapshot();
+                load = WorkerLoad{true, snapshot.workersActive, snapshot.workersMax};
+            }
+            return load;
+        };
+        m_dashboard = std::make_unique<Dashboard>(std::move(context));
+        connect(&m_host->store(), &SubmissionStore::committed, m_dashboard.get(), &Dashboard::storeChanged,
                 Qt::QueuedConnection);
+        if (TaskEngine *engine = m_host->engine())
+            connect(engine, &TaskEngine::taskChanged, m_dashboard.get(), &Dashboard::storeChanged,
+                    Qt::QueuedConnection);
         qApp->setQuitOnLastWindowClosed(false);
         connect(qApp, &QGuiApplication::lastWindowClosed, this, &CompositionRoot::requestShutdown);
-        m_window->show();
+        m_dashboard->window()->show();
     }
     const int code = QCoreApplication::exec();
-    m_window.reset();
+    m_dashboard.reset();
     m_host.reset();
     return code;
 }

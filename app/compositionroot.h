@@ -9,7 +9,7 @@
 namespace SiteRelay {
 
 class ServerHost;
-class StatusWindow;
+class Dashboard;
 class UnixSignalWatcher;
 
 /**
@@ -33,7 +33,7 @@ private:
 
     CommandLine m_commandLine;
     std::unique_ptr<ServerHost> m_host;
-    std::unique_ptr<StatusWindow> m_window;
+    std::unique_ptr<Dashboard> m_dashboard;
     std::unique_ptr<UnixSignalWatcher> m_signals;
 };
 
