@@ -3,7 +3,6 @@
 #include "auditlog.h"
 #include "clock.h"
 #include "database.h"
-#include "devicetoken.h"
 #include "submissionstore.h"
 
 #include <QCryptographicHash>
@@ -157,19 +156,10 @@ QFuture<Expected<NewDevice>> EnrollmentService::redeem(const QString &code, cons
                 u"This enrollment code expired at %1 (codes are valid 15 minutes). Create a new one."_s.arg(expiresAt));
         find.finish();
 
-        const QByteArray salt = DeviceToken::newSalt();
-        const QByteArray secret = DeviceToken::newSecret();
-        QSqlQuery insert(db);
-        insert.prepare(
-            u"INSERT INTO devices (name, role, token_salt, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"_s);
-        insert.addBindValue(name);
-        insert.addBindValue(toString(role));
-        insert.addBindValue(salt);
-        insert.addBindValue(DeviceToken::hash(salt, secret));
-        insert.addBindValue(now);
-        if (!insert.exec())
-            return Database::storageError(u"adding an enrolled device"_s, insert.lastError());
-        const qint64 deviceId = insert.lastInsertId().toLongLong();
+        auto device = SubmissionStore::insertDevice(db, name, role, now);
+        if (!device)
+            return device;
+        const qint64 deviceId = device->record.id;
 
         QSqlQuery redeem(db);
         redeem.prepare(u"UPDATE enrollment_codes SET redeemed_at = ?, device_id = ? WHERE id = ? "
@@ -188,12 +178,7 @@ QFuture<Expected<NewDevice>> EnrollmentService::redeem(const QString &code, cons
             if (auto audited = AuditLog::append(db, entry); !audited)
                 return audited.error();
         }
-        DeviceRecord record;
-        record.id = deviceId;
-        record.name = name;
-        record.role = role;
-        record.createdAt = now;
-        return NewDevice{record, DeviceToken::format(deviceId, secret)};
+        return device;
     });
 }
 

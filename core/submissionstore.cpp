@@ -164,28 +164,36 @@ QFuture<Expected<NewDevice>> SubmissionStore::addDevice(const QString &name, Dev
 {
     const QString now = toIsoUtc(m_options.clock->nowUtc());
     return submit<NewDevice>([name, role, actor, now](QSqlDatabase &db) -> Expected<NewDevice> {
-        const QByteArray salt = DeviceToken::newSalt();
-        const QByteArray secret = DeviceToken::newSecret();
-        QSqlQuery insert(db);
-        insert.prepare(
-            u"INSERT INTO devices (name, role, token_salt, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"_s);
-        insert.addBindValue(name);
-        insert.addBindValue(toString(role));
-        insert.addBindValue(salt);
-        insert.addBindValue(DeviceToken::hash(salt, secret));
-        insert.addBindValue(now);
-        if (!insert.exec())
-            return Database::storageError(u"adding a device"_s, insert.lastError());
-        const qint64 id = insert.lastInsertId().toLongLong();
-        if (auto audited = AuditLog::append(db, {now, actor, u"device"_s, QString::number(id), u"created"_s, QString(),
-                                                 u"active"_s, toString(role)});
+        auto device = insertDevice(db, name, role, now);
+        if (!device)
+            return device;
+        if (auto audited = AuditLog::append(db, {now, actor, u"device"_s, QString::number(device->record.id),
+                                                 u"created"_s, QString(), u"active"_s, toString(role)});
             !audited)
             return audited.error();
-        auto record = readDevice(db, id);
-        if (!record)
-            return record.error();
-        return NewDevice{*record, DeviceToken::format(id, secret)};
+        return device;
     });
+}
+
+Expected<NewDevice> SubmissionStore::insertDevice(QSqlDatabase &db, const QString &name, DeviceRole role,
+                                                  const QString &nowIso)
+{
+    const QByteArray salt = DeviceToken::newSalt();
+    const QByteArray secret = DeviceToken::newSecret();
+    QSqlQuery insert(db);
+    insert.prepare(u"INSERT INTO devices (name, role, token_salt, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"_s);
+    insert.addBindValue(name);
+    insert.addBindValue(toString(role));
+    insert.addBindValue(salt);
+    insert.addBindValue(DeviceToken::hash(salt, secret));
+    insert.addBindValue(nowIso);
+    if (!insert.exec())
+        return Database::storageError(u"adding a device"_s, insert.lastError());
+    const qint64 id = insert.lastInsertId().toLongLong();
+    auto record = readDevice(db, id);
+    if (!record)
+        return record.error();
+    return NewDevice{*record, DeviceToken::format(id, secret)};
 }
 
 QFuture<Expected<DeviceRecord>> SubmissionStore::revokeDevice(qint64 deviceId, const QString &actor)

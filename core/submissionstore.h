@@ -56,6 +56,14 @@ public:
 
     /// Adds a device or coordinator; its token is in the result and nowhere else.
     QFuture<Expected<NewDevice>> addDevice(const QString &name, DeviceRole role, const QString &actor);
+    /**
+     * For write jobs that create a device as part of something larger (e.g. redeeming an
+     * enrollment code): inserts the device row with a fresh token, stored only as a salted hash,
+     * created at @p nowIso, and returns it with the token. Writes no audit row: the caller writes
+     * the one that says why the device exists.
+     */
+    static Expected<NewDevice> insertDevice(QSqlDatabase &db, const QString &name, DeviceRole role,
+                                            const QString &nowIso);
     /// Revokes a device at once (NotFound if there is no such device; revoking twice is fine).
     QFuture<Expected<DeviceRecord>> revokeDevice(qint64 deviceId, const QString &actor);
     /// Notes that a device was seen now (not audited: it is not a change of state).
