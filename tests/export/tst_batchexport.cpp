@@ -3,6 +3,7 @@
 
 #include "batchexporter.h"
 #include "csvwriter.h"
+#include "exporttestkit.h"
 #include "questionnairecatalog.h"
 #include "rawhttpclient.h"
 #include "siterelayprocess.h"
@@ -22,7 +23,6 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTemporaryDir>
-#include <QUuid>
 #include <QXmlStreamReader>
 #include <QtTest>
 
@@ -31,57 +31,9 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace SiteRelay;
 using namespace SiteRelay::Test;
+using namespace SiteRelay::Test::ExportKit;
 
 namespace {
-
-constexpr int SettleMs = 30000;
-
-struct Posted
-{
-    QString patientId;
-    QString trialId;
-    QString questionnaireId;
-    QString completedAt; ///< as sent (RFC 3339 with offset)
-    int value = 0;       ///< every item's answer, clamped to its options
-};
-
-QByteArray bodyFor(const QuestionnaireCatalog &catalog, const Posted &posted)
-{
-    const Questionnaire *q = catalog.find(posted.questionnaireId);
-    QJsonObject answers;
-    for (const QuestionnaireItem &item : q->items)
-        answers.insert(item.id, qMin(posted.value, item.options.constLast().value));
-    return QJsonDocument(QJsonObject{{u"submissionId"_s, QUuid::createUuid().toString(QUuid::WithoutBraces)},
-                                     {u"patientId"_s, posted.patientId},
-                                     {u"trialId"_s, posted.trialId},
-                                     {u"questionnaireId"_s, posted.questionnaireId},
-                                     {u"completedAt"_s, posted.completedAt},
-                                     {u"answers"_s, answers}})
-        .toJson(QJsonDocument::Compact);
-}
-
-/// Posts @p submissions to a server on @p dataDir; with @p process, waits until the engine has
-/// processed every row in the database (also ones stored earlier with the engine off).
-void post(const QString &dataDir, const QList<Posted> &submissions, bool process)
-{
-    const auto catalog = QuestionnaireCatalog::loadBuiltIn();
-    QVERIFY(catalog);
-    QHash<QString, QString> overrides;
-    if (process) {
-        // No analysis url and no PDF: processing is validate and score only, fast and local.
-        overrides = {{u"engine/enabled"_s, u"true"_s}, {u"report/enabled"_s, u"false"_s}};
-    }
-    TestServer server(overrides, dataDir);
-    QVERIFY2(server.isRunning(), qPrintable(server.errorMessage()));
-    for (const Posted &posted : submissions) {
-        const RawResponse response = RawHttpClient::exchange(
-            server.port(), "POST", "/api/v1/submissions", bodyFor(*catalog, posted),
-            {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + server.deviceToken()}});
-        QCOMPARE(response.status, 202);
-    }
-    if (process)
-        QTRY_COMPARE_WITH_TIMEOUT(server.countRows(u"submissions"_s, u"state <> 'processed'"_s), 0, SettleMs);
-}
 
 Expected<ExportResult> exportBatch(const QString &dataDir, const ExportRequest &request)
 {
@@ -230,23 +182,6 @@ QHash<QString, StoredRow> storedRows(const QString &dataDir, const QString &batc
     return rows;
 }
 
-qint64 scalar(const QString &dataDir, const QString &sql)
-{
-    qint64 value = -1;
-    const QString connection = u"tst_batchexport_scalar"_s;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
-        db.setDatabaseName(QDir(dataDir).filePath(u"siterelay.sqlite"_s));
-        if (db.open()) {
-            QSqlQuery query(db);
-            if (query.exec(sql) && query.next())
-                value = query.value(0).toLongLong();
-        }
-    }
-    QSqlDatabase::removeDatabase(connection);
-    return value;
-}
-
 QString schemaPath()
 {
     return QDir::cleanPath(sourceDir() + u"/../shared/odm-1.3.2/ODM1-3-2.xsd"_s);
@@ -374,17 +309,17 @@ void tst_BatchExport::exportsProcessedSubmissionsOnly()
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     // Two subjects, both questionnaires, one form twice by the same subject, offsets other than UTC.
-    post(dir.path(),
-         {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-20T09:30:00+01:00"_s, 1},
-          {u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-21T09:30:00-05:00"_s, 2},
-          {u"P-001"_s, u"TRIAL-A"_s, u"gad7"_s, u"2026-11-21T10:00:00Z"_s, 3},
-          {u"P-002"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-22T08:00:00Z"_s, 0},
-          {u"P-003"_s, u"TRIAL-B"_s, u"gad7"_s, u"2026-11-22T08:00:00Z"_s, 1}},
-         true);
+    postSubmissions(dir.path(),
+                    {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-20T09:30:00+01:00"_s, 1},
+                     {u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-21T09:30:00-05:00"_s, 2},
+                     {u"P-001"_s, u"TRIAL-A"_s, u"gad7"_s, u"2026-11-21T10:00:00Z"_s, 3},
+                     {u"P-002"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-22T08:00:00Z"_s, 0},
+                     {u"P-003"_s, u"TRIAL-B"_s, u"gad7"_s, u"2026-11-22T08:00:00Z"_s, 1}},
+                    true);
     if (QTest::currentTestFailed())
         return;
     // Stored but not processed (the engine is off): never exported.
-    post(dir.path(), {{u"P-004"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-22T08:00:00Z"_s, 1}}, false);
+    postSubmissions(dir.path(), {{u"P-004"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-22T08:00:00Z"_s, 1}}, false);
     if (QTest::currentTestFailed())
         return;
 
@@ -425,7 +360,7 @@ void tst_BatchExport::exportsProcessedSubmissionsOnly()
     QCOMPARE(scalar(dir.path(), u"SELECT COUNT(*) FROM batches"_s), 1);
 
     // A second batch takes only what was processed since, into a folder of our choosing.
-    post(dir.path(), {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-23T09:30:00+01:00"_s, 3}}, true);
+    postSubmissions(dir.path(), {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-23T09:30:00+01:00"_s, 3}}, true);
     if (QTest::currentTestFailed())
         return;
     ExportRequest second = newBatch();
@@ -461,11 +396,11 @@ void tst_BatchExport::filters()
     QFETCH(int, expected);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    post(dir.path(),
-         {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-20T09:30:00+01:00"_s, 1},
-          {u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-21T09:30:00+01:00"_s, 1},
-          {u"P-002"_s, u"TRIAL-B"_s, u"gad7"_s, u"2026-11-22T08:00:00Z"_s, 1}},
-         true);
+    postSubmissions(dir.path(),
+                    {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-20T09:30:00+01:00"_s, 1},
+                     {u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-21T09:30:00+01:00"_s, 1},
+                     {u"P-002"_s, u"TRIAL-B"_s, u"gad7"_s, u"2026-11-22T08:00:00Z"_s, 1}},
+                    true);
     if (QTest::currentTestFailed())
         return;
     const auto result = exportBatch(dir.path(), newBatch(trial, since));
@@ -543,7 +478,7 @@ void tst_BatchExport::commandLine()
 {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    post(dir.path(), {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-20T09:30:00+01:00"_s, 1}}, true);
+    postSubmissions(dir.path(), {{u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-20T09:30:00+01:00"_s, 1}}, true);
     if (QTest::currentTestFailed())
         return;
 
@@ -582,7 +517,7 @@ void tst_BatchExport::siteIdComesFromSettings()
 {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    post(dir.path(), {{u"P-002"_s, u"TRIAL-A"_s, u"gad7"_s, u"2026-11-21T09:30:00+01:00"_s, 1}}, true);
+    postSubmissions(dir.path(), {{u"P-002"_s, u"TRIAL-A"_s, u"gad7"_s, u"2026-11-21T09:30:00+01:00"_s, 1}}, true);
     if (QTest::currentTestFailed())
         return;
     QByteArray out;

@@ -7,6 +7,7 @@
 #include "batchuploader.h"
 #include "exportjob.h"
 #include "exportreader.h"
+#include "exporttestkit.h"
 #include "questionnairecatalog.h"
 #include "rawhttpclient.h"
 #include "redcaprecords.h"
@@ -23,10 +24,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QSet>
-#include <QSqlDatabase>
-#include <QSqlQuery>
 #include <QTemporaryDir>
-#include <QUuid>
 #include <QtTest>
 
 #include <optional>
@@ -34,89 +32,17 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace SiteRelay;
 using namespace SiteRelay::Test;
+using namespace SiteRelay::Test::ExportKit;
 
 namespace {
 
-constexpr int SettleMs = 30000;
 constexpr int JobMs = 30000;
 constexpr int Submissions = 7;
 
-struct Posted
-{
-    QString patientId;
-    QString trialId;
-    QString questionnaireId;
-    QString completedAt;
-    int value = 0;
-};
-
-QByteArray bodyFor(const QuestionnaireCatalog &catalog, const Posted &posted)
-{
-    const Questionnaire *q = catalog.find(posted.questionnaireId);
-    QJsonObject answers;
-    for (const QuestionnaireItem &item : q->items)
-        answers.insert(item.id, qMin(posted.value, item.options.constLast().value));
-    return QJsonDocument(QJsonObject{{u"submissionId"_s, QUuid::createUuid().toString(QUuid::WithoutBraces)},
-                                     {u"patientId"_s, posted.patientId},
-                                     {u"trialId"_s, posted.trialId},
-                                     {u"questionnaireId"_s, posted.questionnaireId},
-                                     {u"completedAt"_s, posted.completedAt},
-                                     {u"answers"_s, answers}})
-        .toJson(QJsonDocument::Compact);
-}
-
-/// The first column of the first row; invalid when the query fails or yields nothing.
-QVariant scalarValue(const QString &dataDir, const QString &sql)
-{
-    QVariant value;
-    const QString connection = u"tst_batchupload_scalar"_s;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
-        db.setDatabaseName(QDir(dataDir).filePath(u"siterelay.sqlite"_s));
-        if (db.open()) {
-            QSqlQuery query(db);
-            if (query.exec(sql) && query.next())
-                value = query.value(0);
-        }
-    }
-    QSqlDatabase::removeDatabase(connection);
-    return value;
-}
-
-qint64 scalar(const QString &dataDir, const QString &sql)
-{
-    const QVariant value = scalarValue(dataDir, sql);
-    return value.isValid() ? value.toLongLong() : -1;
-}
-
+/// The first column of the first row as text; empty when the query fails or yields nothing.
 QString text(const QString &dataDir, const QString &sql)
 {
-    QString value;
-    const QString connection = u"tst_batchupload_text"_s;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
-        db.setDatabaseName(QDir(dataDir).filePath(u"siterelay.sqlite"_s));
-        if (db.open()) {
-            QSqlQuery query(db);
-            if (query.exec(sql) && query.next())
-                value = query.value(0).toString();
-        }
-    }
-    QSqlDatabase::removeDatabase(connection);
-    return value;
-}
-
-bool execute(const QString &dataDir, const QString &sql)
-{
-    bool ok = false;
-    const QString connection = u"tst_batchupload_exec"_s;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
-        db.setDatabaseName(QDir(dataDir).filePath(u"siterelay.sqlite"_s));
-        ok = db.open() && QSqlQuery(db).exec(sql);
-    }
-    QSqlDatabase::removeDatabase(connection);
-    return ok;
+    return scalarValue(dataDir, sql).toString();
 }
 
 QStringList sorted(QStringList list)
@@ -132,8 +58,6 @@ class tst_BatchUpload : public QObject
     Q_OBJECT
 
 private:
-    /// A fresh data folder holding a copy of the template database (7 processed submissions).
-    std::unique_ptr<QTemporaryDir> freshDataDir();
     QHash<QString, QString> uploadSettings(const RedcapStub &stub, int maxRecords = 3) const;
     std::optional<ExportJobResult> runJob(const QString &dataDir, const QHash<QString, QString> &overrides,
                                           const ExportJobRequest &request);
@@ -171,13 +95,8 @@ void tst_BatchUpload::initTestCase()
     QVERIFY(m_template.isValid());
     QVERIFY(m_scratch.isValid());
     m_tokenFile = m_scratch.filePath(u"redcap.token"_s);
-    QFile token(m_tokenFile);
-    QVERIFY(token.open(QIODevice::WriteOnly));
-    token.write("STUB-TOKEN-0123456789\n");
-    token.close();
+    QVERIFY(writeTokenFile(m_tokenFile));
 
-    const auto catalog = QuestionnaireCatalog::loadBuiltIn();
-    QVERIFY(catalog);
     const QList<Posted> submissions = {
         {u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-20T09:30:00+01:00"_s, 1},
         {u"P-001"_s, u"TRIAL-A"_s, u"phq9"_s, u"2026-11-21T09:30:00-05:00"_s, 3},
@@ -187,32 +106,10 @@ void tst_BatchUpload::initTestCase()
         {u"P-004"_s, u"TRIAL-B"_s, u"phq9"_s, u"2026-11-23T08:00:00Z"_s, 2},
         {u"P-005"_s, u"TRIAL-A"_s, u"gad7"_s, u"2026-11-23T09:00:00Z"_s, 3},
     };
-    {
-        // No analysis url and no PDF: processing is validate and score only, fast and local.
-        TestServer server({{u"engine/enabled"_s, u"true"_s}, {u"report/enabled"_s, u"false"_s}}, m_template.path());
-        QVERIFY2(server.isRunning(), qPrintable(server.errorMessage()));
-        for (const Posted &posted : submissions) {
-            const RawResponse response = RawHttpClient::exchange(
-                server.port(), "POST", "/api/v1/submissions", bodyFor(*catalog, posted),
-                {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + server.deviceToken()}});
-            QCOMPARE(response.status, 202);
-        }
-        QTRY_COMPARE_WITH_TIMEOUT(server.countRows(u"submissions"_s, u"state <> 'processed'"_s), 0, SettleMs);
-    }
+    postSubmissions(m_template.path(), submissions, true);
+    if (QTest::currentTestFailed())
+        return;
     QCOMPARE(scalar(m_template.path(), u"SELECT COUNT(*) FROM submissions"_s), Submissions);
-}
-
-std::unique_ptr<QTemporaryDir> tst_BatchUpload::freshDataDir()
-{
-    auto dir = std::make_unique<QTemporaryDir>();
-    // The template server closed cleanly, so the database is whole in its main file (WAL checkpointed);
-    // copy any WAL too in case it was left.
-    for (const char *suffix : {"", "-wal", "-shm"}) {
-        const QString name = u"siterelay.sqlite"_s + QLatin1StringView(suffix);
-        if (QFile::exists(m_template.filePath(name)))
-            QFile::copy(m_template.filePath(name), dir->filePath(name));
-    }
-    return dir;
 }
 
 QHash<QString, QString> tst_BatchUpload::uploadSettings(const RedcapStub &stub, int maxRecords) const
@@ -261,7 +158,7 @@ ExportJobRequest uploadRequest(const QString &batchId = {})
 
 void tst_BatchUpload::excludesRejectedAndUnprocessed()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     // A coordinator's rejection (the review columns of migration 004; the review API belongs to the
     // dashboard actions) and a row the engine has not processed.
     QVERIFY(execute(dir->path(), u"UPDATE submissions SET review_state = 'rejected' WHERE patient_id = 'P-002'"_s));
@@ -288,7 +185,7 @@ void tst_BatchUpload::excludesRejectedAndUnprocessed()
 
 void tst_BatchUpload::exportsOnlyTheSelection()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     QVERIFY(execute(dir->path(), u"UPDATE submissions SET review_state = 'rejected' WHERE patient_id = 'P-002'"_s));
     QVERIFY(execute(dir->path(), u"UPDATE submissions SET state = 'failed' WHERE patient_id = 'P-004'"_s));
     const auto idOf = [&dir](const QString &patient) {
@@ -320,7 +217,7 @@ void tst_BatchUpload::exportsOnlyTheSelection()
 
 void tst_BatchUpload::redcapUploadConfirmed()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     QVERIFY(stub.isListening());
     const auto result = runJob(dir->path(), uploadSettings(stub, 3), uploadRequest());
@@ -403,7 +300,7 @@ void tst_BatchUpload::planning()
     QFETCH(int, maxRecords);
     QFETCH(int, maxBytes);
     QFETCH(int, expectedParts);
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     ExportJobRequest request = uploadRequest();
     request.upload = false;
     const auto exported = runJob(dir->path(), {}, request);
@@ -452,7 +349,7 @@ void tst_BatchUpload::planning()
 
 void tst_BatchUpload::partsRespectMaxBytes()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     auto settings = uploadSettings(stub, 100);
     settings.insert(u"upload/maxBytes"_s, u"1100"_s);
@@ -468,7 +365,7 @@ void tst_BatchUpload::partsRespectMaxBytes()
 
 void tst_BatchUpload::fieldErrorsKeepBatchUnconfirmedThenResume()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setBehaviour(2, RedcapStub::Behaviour::FieldErrors400);
     const auto failed = runJob(dir->path(), uploadSettings(stub, 3), uploadRequest());
@@ -504,7 +401,7 @@ void tst_BatchUpload::fieldErrorsKeepBatchUnconfirmedThenResume()
 
 void tst_BatchUpload::unauthorizedIsPermanent()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setDefaultBehaviour(RedcapStub::Behaviour::Unauthorized401);
     const auto result = runJob(dir->path(), uploadSettings(stub, 3), uploadRequest());
@@ -529,7 +426,7 @@ void tst_BatchUpload::transientFailuresRetry_data()
 void tst_BatchUpload::transientFailuresRetry()
 {
     QFETCH(RedcapStub::Behaviour, behaviour);
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setSlowDelayMs(8000);
     // Part 2's first try fails (Qt re-sends a POST once by itself when the connection drops).
@@ -550,7 +447,7 @@ void tst_BatchUpload::transientFailuresRetry()
 
 void tst_BatchUpload::givesUpAfterMaxAttempts()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setDefaultBehaviour(RedcapStub::Behaviour::ServerError500);
     auto settings = uploadSettings(stub, 3);
@@ -568,7 +465,7 @@ void tst_BatchUpload::givesUpAfterMaxAttempts()
 
 void tst_BatchUpload::wrongIdsAreNotAConfirmation()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setBehaviour(1, RedcapStub::Behaviour::WrongIds);
     const auto result = runJob(dir->path(), uploadSettings(stub, 3), uploadRequest());
@@ -581,7 +478,7 @@ void tst_BatchUpload::wrongIdsAreNotAConfirmation()
 
 void tst_BatchUpload::cancelStopsTheUpload()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setSlowDelayMs(20000);
     stub.setBehaviour(2, RedcapStub::Behaviour::Slow);
@@ -606,7 +503,7 @@ void tst_BatchUpload::cancelStopsTheUpload()
 
 void tst_BatchUpload::genericUpload()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub(RedcapStub::Mode::Generic);
     auto settings = uploadSettings(stub, 3);
     settings.insert(u"upload/kind"_s, u"generic"_s);
@@ -625,7 +522,7 @@ void tst_BatchUpload::genericUpload()
     QCOMPARE(text(dir->path(), u"SELECT state FROM batches"_s), u"uploaded"_s);
 
     // A 401 from the generic platform is as permanent as REDCap's.
-    auto other = freshDataDir();
+    auto other = freshDataDir(m_template.path());
     RedcapStub refusing(RedcapStub::Mode::Generic, "ANOTHER-TOKEN");
     settings.insert(u"upload/url"_s, refusing.url());
     const auto refused = runJob(other->path(), settings, uploadRequest());
@@ -636,7 +533,7 @@ void tst_BatchUpload::genericUpload()
 
 void tst_BatchUpload::commandLineReportsFieldErrors()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setBehaviour(1, RedcapStub::Behaviour::FieldErrors400);
     QByteArray out;
@@ -654,7 +551,7 @@ void tst_BatchUpload::commandLineReportsFieldErrors()
 
 void tst_BatchUpload::commandLineRefusesUnconfiguredUpload()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     QByteArray out;
     QByteArray err;
     QCOMPARE(SiteRelayProcess::runCommand(dir->path(), {u"export"_s, u"--upload"_s}, &out, &err), 2);
@@ -670,7 +567,7 @@ void tst_BatchUpload::commandLineRefusesUnconfiguredUpload()
 
 void tst_BatchUpload::resumesAfterKillMidUpload()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     // Part 3 is answered only after a long time: the process is killed while it waits.
     stub.setSlowDelayMs(60000);
@@ -723,7 +620,7 @@ void tst_BatchUpload::resumesAfterKillMidUpload()
 
 void tst_BatchUpload::exportsApi()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setSlowDelayMs(1500);
     stub.setBehaviour(1, RedcapStub::Behaviour::Slow);

@@ -4,19 +4,17 @@
 #include "../export/redcapstub.h"
 #include "batchesdialog.h"
 #include "exportdialog.h"
+#include "exporttestkit.h"
 #include "rawhttpclient.h"
 #include "testserver.h"
 
 #include <QCheckBox>
-#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSqlDatabase>
-#include <QSqlQuery>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -24,6 +22,7 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace SiteRelay;
 using namespace SiteRelay::Test;
+using namespace SiteRelay::Test::ExportKit;
 
 namespace {
 
@@ -31,21 +30,10 @@ constexpr int SettleMs = 30000;
 constexpr int JobMs = 30000;
 constexpr int Submissions = 5;
 
+/// The state of the newest batch; empty when there is none.
 QString batchState(const QString &dataDir)
 {
-    QString state;
-    const QString connection = u"tst_exportdialog"_s;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
-        db.setDatabaseName(QDir(dataDir).filePath(u"siterelay.sqlite"_s));
-        if (db.open()) {
-            QSqlQuery query(db);
-            if (query.exec(u"SELECT state FROM batches ORDER BY sequence DESC"_s) && query.next())
-                state = query.value(0).toString();
-        }
-    }
-    QSqlDatabase::removeDatabase(connection);
-    return state;
+    return scalarValue(dataDir, u"SELECT state FROM batches ORDER BY sequence DESC"_s).toString();
 }
 
 } // namespace
@@ -55,7 +43,6 @@ class tst_ExportDialog : public QObject
     Q_OBJECT
 
 private:
-    std::unique_ptr<QTemporaryDir> freshDataDir();
     Settings uploadSettings(const RedcapStub &stub) const;
 
     QTemporaryDir m_template;
@@ -76,10 +63,7 @@ void tst_ExportDialog::initTestCase()
     qRegisterMetaType<ExportDialog *>(); // for the QSignalSpy on BatchesDialog::exportDialogOpened
     QVERIFY(m_template.isValid() && m_scratch.isValid());
     m_tokenFile = m_scratch.filePath(u"token"_s);
-    QFile token(m_tokenFile);
-    QVERIFY(token.open(QIODevice::WriteOnly));
-    token.write("STUB-TOKEN-0123456789\n");
-    token.close();
+    QVERIFY(writeTokenFile(m_tokenFile));
     TestServer server({{u"engine/enabled"_s, u"true"_s}, {u"report/enabled"_s, u"false"_s}}, m_template.path());
     QVERIFY2(server.isRunning(), qPrintable(server.errorMessage()));
     for (int i = 0; i < Submissions; ++i) {
@@ -89,17 +73,6 @@ void tst_ExportDialog::initTestCase()
         QCOMPARE(response.status, 202);
     }
     QTRY_COMPARE_WITH_TIMEOUT(server.countRows(u"submissions"_s, u"state <> 'processed'"_s), 0, SettleMs);
-}
-
-std::unique_ptr<QTemporaryDir> tst_ExportDialog::freshDataDir()
-{
-    auto dir = std::make_unique<QTemporaryDir>();
-    for (const char *suffix : {"", "-wal", "-shm"}) {
-        const QString name = u"siterelay.sqlite"_s + QLatin1StringView(suffix);
-        if (QFile::exists(m_template.filePath(name)))
-            QFile::copy(m_template.filePath(name), dir->filePath(name));
-    }
-    return dir;
 }
 
 Settings tst_ExportDialog::uploadSettings(const RedcapStub &stub) const
@@ -115,7 +88,7 @@ Settings tst_ExportDialog::uploadSettings(const RedcapStub &stub) const
 
 void tst_ExportDialog::exportsAndUploads()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     ExportDialog dialog(dir->path(), uploadSettings(stub));
     dialog.show();
@@ -143,7 +116,7 @@ void tst_ExportDialog::exportsAndUploads()
 
 void tst_ExportDialog::uploadNeedsConfiguration()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     ExportDialog dialog(dir->path(), Settings());
     auto *upload = dialog.findChild<QCheckBox *>(u"uploadCheck"_s);
     QVERIFY(upload);
@@ -157,7 +130,7 @@ void tst_ExportDialog::uploadNeedsConfiguration()
 
 void tst_ExportDialog::cancelStopsTheUpload()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setSlowDelayMs(20000);
     stub.setBehaviour(2, RedcapStub::Behaviour::Slow);
@@ -183,7 +156,7 @@ void tst_ExportDialog::cancelStopsTheUpload()
 
 void tst_ExportDialog::showsFieldErrorsInFull()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setBehaviour(1, RedcapStub::Behaviour::FieldErrors400);
     ExportDialog dialog(dir->path(), uploadSettings(stub));
@@ -201,7 +174,7 @@ void tst_ExportDialog::showsFieldErrorsInFull()
 
 void tst_ExportDialog::batchesDialogReuploads()
 {
-    auto dir = freshDataDir();
+    auto dir = freshDataDir(m_template.path());
     RedcapStub stub;
     stub.setBehaviour(2, RedcapStub::Behaviour::FieldErrors400);
     {
