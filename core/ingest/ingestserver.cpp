@@ -146,8 +146,12 @@ void IngestServer::handle(const HttpRequest &request, ResponseSlot slot)
         }
         if (!matches)
             continue;
-        if (route.method != request.method) {
+        // HEAD is GET without the body (RFC 9110 9.3.2); ResponseSlot leaves the body out.
+        const bool headOfGet = request.method == "HEAD" && route.method == "GET";
+        if (route.method != request.method && !headOfGet) {
             allowed.append(route.method);
+            if (route.method == "GET")
+                allowed.append("HEAD");
             continue;
         }
         auto caller = authorize(request, route.access);

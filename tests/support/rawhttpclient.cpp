@@ -40,6 +40,8 @@ bool RawHttpClient::connectTo(quint16 port, int timeoutMs)
 
 void RawHttpClient::send(const QByteArray &bytes)
 {
+    // The answer to a HEAD carries the GET's Content-Length but no body (RFC 9110 9.3.2).
+    m_answerHasNoBody = bytes.startsWith("HEAD ");
     m_socket->write(bytes);
     m_socket->waitForBytesWritten(5000);
 }
@@ -64,7 +66,7 @@ RawResponse RawHttpClient::readResponse(int timeoutMs)
                     if (colon > 0)
                         response.headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
                 }
-                contentLength = response.header("Content-Length").toLongLong();
+                contentLength = m_answerHasNoBody ? 0 : response.header("Content-Length").toLongLong();
                 if (response.status == 100) { // interim response: skip it and read the real one
                     m_pending.remove(0, headEnd + 4);
                     headEnd = -1;

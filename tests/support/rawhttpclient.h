@@ -54,6 +54,7 @@ public:
 private:
     std::unique_ptr<QTcpSocket> m_socket;
     QByteArray m_pending;
+    bool m_answerHasNoBody = false; ///< the last request sent was a HEAD
 };
 
 } // namespace SiteRelay::Test

@@ -76,6 +76,7 @@ private Q_SLOTS:
     void servesThePage();
     void pageHasNoInlineCodeAndNoExternalUrl();
     void pageIsReadOnly();
+    void headAnswersLikeGetWithoutABody();
     void enrollsOnceWithAValidCode();
     void refusesExpiredCodes();
     void enrollErrors_data();
@@ -207,7 +208,19 @@ void TstTabletRoutes::pageIsReadOnly()
     const RawResponse response =
         RawHttpClient::exchange(m_server->port(), "POST", "/tablet/app.js", "x", {{"Content-Type", "text/plain"}});
     QCOMPARE(response.status, 405);
-    QCOMPARE(response.header("Allow"), QByteArray("GET"));
+    QCOMPARE(response.header("Allow"), QByteArray("GET, HEAD"));
+}
+
+void TstTabletRoutes::headAnswersLikeGetWithoutABody()
+{
+    const RawResponse get = RawHttpClient::exchange(m_server->port(), "GET", "/tablet/app.js");
+    const RawResponse head = RawHttpClient::exchange(m_server->port(), "HEAD", "/tablet/app.js");
+    QCOMPARE(get.status, 200);
+    QCOMPARE(head.status, 200);
+    QVERIFY(!get.body.isEmpty());
+    QVERIFY(head.body.isEmpty());
+    QCOMPARE(head.header("Content-Type"), get.header("Content-Type"));
+    QCOMPARE(head.header("Content-Security-Policy"), get.header("Content-Security-Policy"));
 }
 
 void TstTabletRoutes::enrollsOnceWithAValidCode()
