@@ -24,8 +24,9 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
         u"                                         write its QR code; the code is printed on the last line\n"
         u"  device list                            list devices: id, name, role, created, last seen, revoked\n"
         u"  device revoke ID                       revoke a device's token, at once, also for a running server\n"
-        u"  export [--trial T] [--since DATE] [--site ID] [--out DIR] [--batch ID] [--upload]\n"
+        u"  export [--trial T] [--since DATE] [--until DATE] [--site ID] [--out DIR] [--batch ID] [--upload]\n"
         u"                                         write processed submissions not yet exported as a new batch\n"
+        u"                                         (completed in [--since, --until): since inclusive, until not)\n"
         u"                                         (ODM, CSV, manifest; see docs/EXPORT.md); --batch rewrites one;\n"
         u"                                         --upload sends it to the central platform (resumes)\n\n"
         u"Settings (--set KEY=VALUE, or the INI file; see docs/CONFIGURATION.md):\n"_s +
@@ -53,6 +54,9 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
     const QCommandLineOption trial(u"trial"_s, u"With export: only this trial."_s, u"T"_s);
     const QCommandLineOption since(u"since"_s, u"With export: only submissions completed at or after DATE."_s,
                                    u"DATE"_s);
+    const QCommandLineOption until(
+        u"until"_s, u"With export: only submissions completed before DATE (exclusive; later than --since)."_s,
+        u"DATE"_s);
     const QCommandLineOption site(u"site"_s, u"With export: the site id written into the files."_s, u"ID"_s);
     const QCommandLineOption out(u"out"_s, u"With export: the folder to write (default DIR/exports/BATCH)."_s,
                                  u"DIR"_s);
@@ -60,7 +64,8 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
                                    u"ID"_s);
     const QCommandLineOption upload(u"upload"_s,
                                     u"With export: upload the batch to the central platform (upload/* settings)."_s);
-    parser.addOptions({headless, bind, port, dataDir, config, set, role, trial, since, site, out, batch, upload});
+    parser.addOptions(
+        {headless, bind, port, dataDir, config, set, role, trial, since, until, site, out, batch, upload});
     parser.addPositionalArgument(u"command"_s, u"Optional: device add|list|revoke ..., export"_s, u"[command]"_s);
 
     CommandLine result;
@@ -101,7 +106,7 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
         return Error::invalid(u"--qr"_s, u"--qr FILE.png only goes with `device add NAME`"_s);
     result.deviceQrFile = parser.value(qr);
     const bool exporting = positional.value(0) == "export"_L1;
-    for (const QCommandLineOption &option : {trial, since, site, out, batch, upload}) {
+    for (const QCommandLineOption &option : {trial, since, until, site, out, batch, upload}) {
         if (parser.isSet(option) && !exporting)
             return Error::invalid(u"--"_s + option.names().constFirst(),
                                   u"--%1 only goes with `export`"_s.arg(option.names().constFirst()));
@@ -112,9 +117,10 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
         if (positional.size() != 1)
             return Error::invalid(u"export"_s, u"export takes no arguments besides its options; see --help"_s);
         result.exportUpload = parser.isSet(upload);
-        if (parser.isSet(batch) && (parser.isSet(trial) || parser.isSet(since) || parser.isSet(site)))
-            return Error::invalid(u"--batch"_s, u"--batch rewrites a recorded batch: --trial, --since and --site "
-                                                u"do not go with it"_s);
+        if (parser.isSet(batch) &&
+            (parser.isSet(trial) || parser.isSet(since) || parser.isSet(until) || parser.isSet(site)))
+            return Error::invalid(u"--batch"_s, u"--batch rewrites a recorded batch: --trial, --since, --until and "
+                                                u"--site do not go with it"_s);
         result.command = Command::Export;
         result.exportTrial = parser.value(trial);
         if (parser.isSet(trial) && !BatchExporter::isValidId(result.exportTrial))
@@ -130,6 +136,14 @@ Expected<CommandLine> CommandLine::parse(const QStringList &arguments)
                 return normalized.error();
             result.exportSince = *normalized;
         }
+        if (parser.isSet(until)) {
+            auto normalized = BatchExporter::normalizeUntil(parser.value(until));
+            if (!normalized)
+                return normalized.error();
+            result.exportUntil = *normalized;
+        }
+        if (auto range = BatchExporter::checkRange(result.exportSince, result.exportUntil); !range)
+            return range.error();
         result.exportFolder = parser.value(out);
         result.exportBatch = parser.value(batch);
         if (parser.isSet(batch) && result.exportBatch.trimmed().isEmpty())

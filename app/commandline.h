@@ -23,6 +23,7 @@ struct CommandLine
     qint64 deviceId = 0;
     QString exportTrial;       ///< export --trial; empty: every trial
     QString exportSince;       ///< export --since, as UTC ISO 8601 with milliseconds; empty: no bound
+    QString exportUntil;       ///< export --until (exclusive), as UTC ISO 8601 with milliseconds; empty: no bound
     QString exportFolder;      ///< export --out; empty: DATA_DIR/exports/<batch id>
     QString exportBatch;       ///< export --batch: write an existing batch's files again
     QString exportSite;        ///< export --site; empty: derived from the host name

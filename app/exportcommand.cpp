@@ -42,6 +42,7 @@ int runExportCommand(const CommandLine &commandLine, QTextStream &out, QTextStre
     request.files.batch.siteId = BatchExporter::siteIdFor(*settings, commandLine.exportSite);
     request.files.batch.trialFilter = commandLine.exportTrial;
     request.files.batch.sinceFilter = commandLine.exportSince;
+    request.files.batch.untilFilter = commandLine.exportUntil;
     request.upload = commandLine.exportUpload;
     request.actor = u"cli"_s;
 

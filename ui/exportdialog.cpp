@@ -41,6 +41,16 @@ ExportDialog::ExportDialog(QString dataDir, Settings settings, SubmissionStore *
     m_sinceEdit->setCalendarPopup(true);
     m_sinceEdit->setEnabled(false);
     connect(m_sinceCheck, &QCheckBox::toggled, m_sinceEdit, &QWidget::setEnabled);
+    // Exclusive, as the command line's --until: a range of whole days ends at midnight UTC of this date.
+    m_untilCheck = new QCheckBox(tr("Completed before"), this);
+    m_untilCheck->setObjectName(u"untilCheck"_s);
+    m_untilCheck->setToolTip(tr("Only submissions completed before midnight UTC of this date (not on it)"));
+    m_untilEdit = new QDateEdit(QDate::currentDate(), this);
+    m_untilEdit->setObjectName(u"untilEdit"_s);
+    m_untilEdit->setDisplayFormat(u"yyyy-MM-dd"_s);
+    m_untilEdit->setCalendarPopup(true);
+    m_untilEdit->setEnabled(false);
+    connect(m_untilCheck, &QCheckBox::toggled, m_untilEdit, &QWidget::setEnabled);
     m_folderEdit = new QLineEdit(this);
     m_folderEdit->setObjectName(u"folderEdit"_s);
     m_folderEdit->setPlaceholderText(tr("DATA_DIR/exports/<batch id>"));
@@ -68,6 +78,7 @@ ExportDialog::ExportDialog(QString dataDir, Settings settings, SubmissionStore *
     form->addRow(m_batchLabel);
     form->addRow(tr("Trial"), m_trialEdit);
     form->addRow(m_sinceCheck, m_sinceEdit);
+    form->addRow(m_untilCheck, m_untilEdit);
     form->addRow(tr("Folder"), folderRow);
     form->addRow(m_uploadCheck);
 
@@ -116,9 +127,7 @@ void ExportDialog::setBatch(const QString &batchId, bool upload)
     const bool newBatch = batchId.isEmpty();
     m_batchLabel->setText(tr("Batch %1").arg(batchId));
     m_batchLabel->setVisible(!newBatch);
-    for (QWidget *filter : {static_cast<QWidget *>(m_trialEdit), static_cast<QWidget *>(m_sinceCheck),
-                            static_cast<QWidget *>(m_sinceEdit)})
-        filter->setEnabled(newBatch && (filter != m_sinceEdit || m_sinceCheck->isChecked()));
+    enableFilters(newBatch);
     if (m_uploadCheck->isEnabled())
         m_uploadCheck->setChecked(upload);
 }
@@ -131,9 +140,16 @@ void ExportDialog::setSelection(const QStringList &submissionIds)
                              "are taken",
                              nullptr, int(submissionIds.size())));
     m_batchLabel->setVisible(selected);
-    for (QWidget *filter : {static_cast<QWidget *>(m_trialEdit), static_cast<QWidget *>(m_sinceCheck),
-                            static_cast<QWidget *>(m_sinceEdit)})
-        filter->setEnabled(!selected && (filter != m_sinceEdit || m_sinceCheck->isChecked()));
+    enableFilters(!selected);
+}
+
+void ExportDialog::enableFilters(bool enabled)
+{
+    m_trialEdit->setEnabled(enabled);
+    m_sinceCheck->setEnabled(enabled);
+    m_sinceEdit->setEnabled(enabled && m_sinceCheck->isChecked());
+    m_untilCheck->setEnabled(enabled);
+    m_untilEdit->setEnabled(enabled && m_untilCheck->isChecked());
 }
 
 void ExportDialog::startExport()
@@ -157,6 +173,12 @@ void ExportDialog::startExport()
         request.files.batch.trialFilter = trial;
         if (m_sinceCheck->isChecked())
             request.files.batch.sinceFilter = toIsoUtc(QDateTime(m_sinceEdit->date(), QTime(0, 0), Qt::UTC));
+        if (m_untilCheck->isChecked())
+            request.files.batch.untilFilter = toIsoUtc(QDateTime(m_untilEdit->date(), QTime(0, 0), Qt::UTC));
+        if (!BatchExporter::checkRange(request.files.batch.sinceFilter, request.files.batch.untilFilter)) {
+            m_resultLabel->setText(tr("\"Completed before\" must be a later date than \"Completed since\"."));
+            return;
+        }
     }
 
     delete m_job;
@@ -210,11 +232,8 @@ void ExportDialog::setRunning(bool running)
     m_cancelButton->setText(running ? tr("Cancel") : tr("Close"));
     for (QWidget *input : {static_cast<QWidget *>(m_folderEdit), static_cast<QWidget *>(m_browseButton)})
         input->setEnabled(!running);
-    if (m_batchId.isEmpty() && m_selection.isEmpty()) {
-        m_trialEdit->setEnabled(!running);
-        m_sinceCheck->setEnabled(!running);
-        m_sinceEdit->setEnabled(!running && m_sinceCheck->isChecked());
-    }
+    if (m_batchId.isEmpty() && m_selection.isEmpty())
+        enableFilters(!running);
     if (m_settings.text(SettingKey::UploadKind) != "none"_L1)
         m_uploadCheck->setEnabled(!running);
 }

@@ -23,7 +23,7 @@ class SubmissionStore;
 
 /**
  * Exports (and uploads) a batch from the dashboard: the options of `siterelay export` (trial,
- * since, output folder, upload), a progress bar, a Cancel that stops the running job (the writers
+ * since, until, output folder, upload), a progress bar, a Cancel that stops the running job (the writers
  * within a thousand rows, the upload by aborting its request), and the result — including the
  * central platform's per-field errors in full. Runs an ExportJob, so the GUI thread never waits for
  * files or the network. GUI thread only; show it with open() or show().
@@ -74,6 +74,8 @@ protected:
 
 private:
     void setRunning(bool running);
+    /// Enables the new-batch filters (trial, since, until), each date only while its box is ticked.
+    void enableFilters(bool enabled);
     void showResult(const ExportJobResult &result);
 
     QString m_dataDir;
@@ -88,6 +90,8 @@ private:
     QLineEdit *m_trialEdit = nullptr;
     QCheckBox *m_sinceCheck = nullptr;
     QDateEdit *m_sinceEdit = nullptr;
+    QCheckBox *m_untilCheck = nullptr;
+    QDateEdit *m_untilEdit = nullptr;
     QLineEdit *m_folderEdit = nullptr;
     QPushButton *m_browseButton = nullptr;
     QCheckBox *m_uploadCheck = nullptr;

@@ -60,7 +60,8 @@ QJsonObject manifestFor(const ExportBatch &batch, const BatchSummary &summary, c
         {u"createdAt"_s, batch.createdAt},
         {u"site"_s, batch.siteId},
         {u"filters"_s, QJsonObject{{u"trial"_s, batch.trialFilter.isEmpty() ? QJsonValue() : batch.trialFilter},
-                                   {u"since"_s, batch.sinceFilter.isEmpty() ? QJsonValue() : batch.sinceFilter}}},
+                                   {u"since"_s, batch.sinceFilter.isEmpty() ? QJsonValue() : batch.sinceFilter},
+                                   {u"until"_s, batch.untilFilter.isEmpty() ? QJsonValue() : batch.untilFilter}}},
         {u"counts"_s, QJsonObject{{u"submissions"_s, summary.submissions},
                                   {u"subjects"_s, summary.subjects},
                                   {u"trials"_s, summary.trialIds.size()},
@@ -71,6 +72,24 @@ QJsonObject manifestFor(const ExportBatch &batch, const BatchSummary &summary, c
         {u"files"_s, files},
         {u"siteRelayVersion"_s, QStringLiteral(SITERELAY_VERSION)},
     };
+}
+
+/// A date bound given as @p option (--since, --until): YYYY-MM-DD (midnight UTC) or an RFC 3339
+/// date-time with offset, as UTC ISO 8601 with milliseconds.
+Expected<QString> normalizeBound(const QString &text, const QString &option)
+{
+    static const QRegularExpression dateOnly(u"^\\d{4}-\\d{2}-\\d{2}$"_s);
+    static const QRegularExpression dateTime(
+        u"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"_s);
+    QDateTime parsed;
+    if (dateOnly.match(text).hasMatch())
+        parsed = QDateTime(QDate::fromString(text, Qt::ISODate), QTime(0, 0), Qt::UTC);
+    else if (dateTime.match(text).hasMatch())
+        parsed = QDateTime::fromString(text, Qt::ISODateWithMs);
+    if (!parsed.isValid())
+        return Error::invalid(option, u"%1 must be a date (2026-11-01) or an RFC 3339 date-time with offset "
+                                      u"(2026-11-01T08:00:00+01:00), not \"%2\""_s.arg(option, text));
+    return toIsoUtc(parsed);
 }
 
 } // namespace
@@ -105,18 +124,22 @@ Error BatchExporter::cancelledError()
 
 Expected<QString> BatchExporter::normalizeSince(const QString &text)
 {
-    static const QRegularExpression dateOnly(u"^\\d{4}-\\d{2}-\\d{2}$"_s);
-    static const QRegularExpression dateTime(
-        u"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"_s);
-    QDateTime parsed;
-    if (dateOnly.match(text).hasMatch())
-        parsed = QDateTime(QDate::fromString(text, Qt::ISODate), QTime(0, 0), Qt::UTC);
-    else if (dateTime.match(text).hasMatch())
-        parsed = QDateTime::fromString(text, Qt::ISODateWithMs);
-    if (!parsed.isValid())
-        return Error::invalid(u"--since"_s, u"--since must be a date (2026-11-01) or an RFC 3339 date-time with offset "
-                                            u"(2026-11-01T08:00:00+01:00), not \"%1\""_s.arg(text));
-    return toIsoUtc(parsed);
+    return normalizeBound(text, u"--since"_s);
+}
+
+Expected<QString> BatchExporter::normalizeUntil(const QString &text)
+{
+    return normalizeBound(text, u"--until"_s);
+}
+
+Expected<Done> BatchExporter::checkRange(const QString &since, const QString &until)
+{
+    // Both UTC ISO 8601 with milliseconds: text order is time order.
+    if (!since.isEmpty() && !until.isEmpty() && until <= since)
+        return Error::invalid(u"--until"_s,
+                              u"--until (%1) must be later than --since (%2): submissions completed at or after "
+                              u"--since and before --until are taken"_s.arg(until, since));
+    return Done{};
 }
 
 Expected<ExportResult> BatchExporter::run(SubmissionStore &store, const QString &dataDir, const ExportRequest &request,
@@ -137,6 +160,9 @@ Expected<ExportResult> BatchExporter::run(SubmissionStore &store, const QString 
     if (batchId.isEmpty()) {
         if (!isValidId(request.batch.siteId))
             return Error::invalid(u"--site"_s, u"the site id must be 1-64 of A-Z a-z 0-9 . _ -"_s);
+        // Every caller checks this already; an empty range must not reach the store as "nothing to export".
+        if (auto range = checkRange(request.batch.sinceFilter, request.batch.untilFilter); !range)
+            return range.error();
         // Waiting is fine here: this runs on a command-line thread (see the class comment).
         const Expected<ExportBatch> created = BatchStore::create(store, request.batch).result();
         if (!created)

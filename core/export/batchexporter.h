@@ -59,8 +59,13 @@ public:
     static QString defaultFolder(const QString &dataDir, const QString &batchId);
 
     /// A --since value: YYYY-MM-DD (midnight UTC) or an RFC 3339 date-time with offset, as UTC ISO
-    /// 8601 with milliseconds. InvalidArgument for anything else.
+    /// 8601 with milliseconds. InvalidArgument (field "--since") for anything else.
     static Expected<QString> normalizeSince(const QString &text);
+    /// A --until value, read as normalizeSince() reads --since; the error names "--until".
+    static Expected<QString> normalizeUntil(const QString &text);
+    /// Normalized since and until (either may be empty): InvalidArgument (field "--until") unless
+    /// since < until, as the range [since, until) would hold nothing.
+    static Expected<Done> checkRange(const QString &since, const QString &until);
 
     /// Site and trial ids: 1-64 of [A-Za-z0-9._-], so they fit OIDs and folder names unchanged.
     static bool isValidId(const QString &id);

@@ -31,18 +31,20 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
         batch.siteId = request.siteId;
         batch.trialFilter = request.trialFilter;
         batch.sinceFilter = request.sinceFilter;
+        batch.untilFilter = request.untilFilter;
         batch.state = u"created"_s;
 
         // The batch row first: the submissions' foreign key points at it.
         QSqlQuery insert(db);
         insert.prepare(u"INSERT INTO batches (id, sequence, created_at, site_id, trial_filter, since_filter, "
-                       u"submission_count, state) VALUES (?, ?, ?, ?, ?, ?, 0, 'created')"_s);
+                       u"until_filter, submission_count, state) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'created')"_s);
         insert.addBindValue(batch.id);
         insert.addBindValue(batch.sequence);
         insert.addBindValue(batch.createdAt);
         insert.addBindValue(batch.siteId);
         insert.addBindValue(Database::nullIfEmpty(batch.trialFilter));
         insert.addBindValue(Database::nullIfEmpty(batch.sinceFilter));
+        insert.addBindValue(Database::nullIfEmpty(batch.untilFilter));
         if (!insert.exec())
             return Database::storageError(u"recording an export batch"_s, insert.lastError());
 
@@ -54,6 +56,8 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             sql += u" AND trial_id = ?"_s;
         if (!request.sinceFilter.isEmpty())
             sql += u" AND completed_at >= ?"_s; // both UTC ISO 8601 with milliseconds: text order is time order
+        if (!request.untilFilter.isEmpty())
+            sql += u" AND completed_at < ?"_s; // exclusive, so consecutive ranges never share a submission
         // One bound JSON array rather than one placeholder per id: a selection can be thousands long.
         if (!request.submissionIds.isEmpty())
             sql += u" AND submission_id IN (SELECT value FROM json_each(?))"_s;
@@ -64,6 +68,8 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             mark.addBindValue(request.trialFilter);
         if (!request.sinceFilter.isEmpty())
             mark.addBindValue(request.sinceFilter);
+        if (!request.untilFilter.isEmpty())
+            mark.addBindValue(request.untilFilter);
         if (!request.submissionIds.isEmpty())
             mark.addBindValue(QString::fromUtf8(
                 QJsonDocument(QJsonArray::fromStringList(request.submissionIds)).toJson(QJsonDocument::Compact)));
@@ -78,13 +84,13 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             undo.addBindValue(batch.id);
             if (!undo.exec())
                 return Database::storageError(u"discarding an empty export batch"_s, undo.lastError());
-            return Error{
-                ErrorCode::NotFound,
-                u"nothing to export: no processed submission awaits export"_s +
-                    (request.trialFilter.isEmpty() && request.sinceFilter.isEmpty() && request.submissionIds.isEmpty()
-                         ? QString()
-                         : u" with these filters"_s),
-                QString(), u"nothing_to_export"_s};
+            return Error{ErrorCode::NotFound,
+                         u"nothing to export: no processed submission awaits export"_s +
+                             (request.trialFilter.isEmpty() && request.sinceFilter.isEmpty() &&
+                                      request.untilFilter.isEmpty() && request.submissionIds.isEmpty()
+                                  ? QString()
+                                  : u" with these filters"_s),
+                         QString(), u"nothing_to_export"_s};
         }
 
         QSqlQuery count(db);
@@ -99,6 +105,8 @@ QFuture<Expected<ExportBatch>> BatchStore::create(SubmissionStore &store, const 
             detail += u", trial "_s + request.trialFilter;
         if (!request.sinceFilter.isEmpty())
             detail += u", since "_s + request.sinceFilter;
+        if (!request.untilFilter.isEmpty())
+            detail += u", until "_s + request.untilFilter;
         if (!request.submissionIds.isEmpty())
             detail += u", from a selection of %1"_s.arg(request.submissionIds.size());
         if (auto audited = AuditLog::append(

@@ -13,6 +13,7 @@ struct BatchRequest
     QString siteId;      ///< [A-Za-z0-9._-]{1,64}; recorded with the batch and written into every file
     QString trialFilter; ///< empty: every trial
     QString sinceFilter; ///< empty, or UTC ISO 8601 with milliseconds: completedAt >= this
+    QString untilFilter; ///< empty, or UTC ISO 8601 with milliseconds: completedAt < this (exclusive)
     /// Empty: every qualifying submission; else only these (the dashboard's "Export selected"),
     /// still only those processed, not rejected and in no batch yet.
     QStringList submissionIds;
@@ -28,6 +29,7 @@ struct ExportBatch
     QString siteId;
     QString trialFilter;
     QString sinceFilter;
+    QString untilFilter; ///< empty for batches made before migration 008
     qint64 submissionCount = 0;
     QString state;             ///< "created", "written" or "uploaded"
     QJsonObject fileChecksums; ///< file name → SHA-256 hex of the files last written

@@ -19,8 +19,8 @@ QJsonObject parseObject(const QVariant &value)
 
 QString batchSelect()
 {
-    return u"SELECT b.id, b.sequence, b.created_at, b.site_id, b.trial_filter, b.since_filter, b.submission_count, "
-           u"b.state, b.file_checksums, u.state, u.kind, u.part_count, u.last_error, "
+    return u"SELECT b.id, b.sequence, b.created_at, b.site_id, b.trial_filter, b.since_filter, b.until_filter, "
+           u"b.submission_count, b.state, b.file_checksums, u.state, u.kind, u.part_count, u.last_error, "
            u"(SELECT COUNT(*) FROM upload_parts p WHERE p.batch_id = b.id AND p.state = 'confirmed') "
            u"FROM batches b LEFT JOIN batch_uploads u ON u.batch_id = b.id"_s;
 }
@@ -34,14 +34,15 @@ ExportBatch batchFrom(const QSqlQuery &query)
     batch.siteId = query.value(3).toString();
     batch.trialFilter = query.value(4).toString();
     batch.sinceFilter = query.value(5).toString();
-    batch.submissionCount = query.value(6).toLongLong();
-    batch.state = query.value(7).toString();
-    batch.fileChecksums = parseObject(query.value(8));
-    batch.uploadState = query.value(9).toString();
-    batch.uploadKind = query.value(10).toString();
-    batch.uploadParts = query.value(11).toInt();
-    batch.uploadError = query.value(12).toString();
-    batch.uploadPartsConfirmed = query.value(13).toInt();
+    batch.untilFilter = query.value(6).toString();
+    batch.submissionCount = query.value(7).toLongLong();
+    batch.state = query.value(8).toString();
+    batch.fileChecksums = parseObject(query.value(9));
+    batch.uploadState = query.value(10).toString();
+    batch.uploadKind = query.value(11).toString();
+    batch.uploadParts = query.value(12).toInt();
+    batch.uploadError = query.value(13).toString();
+    batch.uploadPartsConfirmed = query.value(14).toInt();
     return batch;
 }
 

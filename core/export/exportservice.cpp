@@ -45,6 +45,7 @@ QJsonObject ExportService::batchJson(const ExportBatch &batch)
                      {u"site"_s, batch.siteId},
                      {u"trialFilter"_s, batch.trialFilter.isEmpty() ? QJsonValue() : QJsonValue(batch.trialFilter)},
                      {u"sinceFilter"_s, batch.sinceFilter.isEmpty() ? QJsonValue() : QJsonValue(batch.sinceFilter)},
+                     {u"untilFilter"_s, batch.untilFilter.isEmpty() ? QJsonValue() : QJsonValue(batch.untilFilter)},
                      {u"submissions"_s, batch.submissionCount},
                      {u"state"_s, batch.state},
                      {u"checksums"_s, batch.fileChecksums}};
@@ -72,7 +73,7 @@ Expected<QJsonObject> ExportService::start(const QByteArray &body, const QString
             return Error::invalid(QString(), u"the body must be a JSON object"_s, u"malformed_json"_s);
         object = document.object();
     }
-    static const QStringList known = {u"trialId"_s, u"since"_s, u"upload"_s, u"batchId"_s};
+    static const QStringList known = {u"trialId"_s, u"since"_s, u"until"_s, u"upload"_s, u"batchId"_s};
     for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
         if (!known.contains(it.key()))
             return Error::invalid(it.key(), u"unknown field \"%1\"; allowed: %2"_s.arg(it.key(), known.join(u", "_s)),
@@ -90,22 +91,39 @@ Expected<QJsonObject> ExportService::start(const QByteArray &body, const QString
     request.actor = actor;
     auto trial = text(u"trialId"_s);
     auto since = text(u"since"_s);
+    auto until = text(u"until"_s);
     auto batchId = text(u"batchId"_s);
-    for (const auto *value : {&trial, &since, &batchId}) {
+    for (const auto *value : {&trial, &since, &until, &batchId}) {
         if (!*value)
             return value->error();
     }
     if (!trial->isEmpty() && !BatchExporter::isValidId(*trial))
         return Error::invalid(u"trialId"_s, u"trialId must be 1-64 of A-Z a-z 0-9 . _ -"_s, u"invalid_field"_s);
+    // The command line's checks, its messages in the API's field names.
+    const auto asField = [](const Error &error) {
+        return Error::invalid(
+            QString(error.field).remove(0, 2),
+            QString(error.message).replace(u"--since"_s, u"since"_s).replace(u"--until"_s, u"until"_s),
+            u"invalid_field"_s);
+    };
     if (!since->isEmpty()) {
         auto normalized = BatchExporter::normalizeSince(*since);
         if (!normalized)
-            return Error::invalid(u"since"_s, QString(normalized.error().message).replace(u"--since"_s, u"since"_s),
-                                  u"invalid_field"_s);
+            return asField(normalized.error());
         request.files.batch.sinceFilter = *normalized;
     }
-    if (!batchId->isEmpty() && (!trial->isEmpty() || !since->isEmpty()))
-        return Error::invalid(u"batchId"_s, u"batchId names a recorded batch: trialId and since do not go with it"_s,
+    if (!until->isEmpty()) {
+        auto normalized = BatchExporter::normalizeUntil(*until);
+        if (!normalized)
+            return asField(normalized.error());
+        request.files.batch.untilFilter = *normalized;
+    }
+    if (auto range = BatchExporter::checkRange(request.files.batch.sinceFilter, request.files.batch.untilFilter);
+        !range)
+        return asField(range.error());
+    if (!batchId->isEmpty() && (!trial->isEmpty() || !since->isEmpty() || !until->isEmpty()))
+        return Error::invalid(u"batchId"_s,
+                              u"batchId names a recorded batch: trialId, since and until do not go with it"_s,
                               u"invalid_field"_s);
     const QJsonValue upload = object.value(u"upload"_s);
     if (!upload.isUndefined() && !upload.isNull() && !upload.isBool())

@@ -34,7 +34,7 @@ public:
     ~ExportService() override;
 
     /**
-     * Starts a job from a request body: {} or {"trialId"?, "since"?, "upload"?: bool, "batchId"?}
+     * Starts a job from a request body: {} or {"trialId"?, "since"?, "until"?, "upload"?: bool, "batchId"?}
      * (an empty body is {}). Returns the job's status ({"id", "state": "running", "statusUrl", …}).
      * InvalidArgument naming the field for a bad body or an upload that is not configured;
      * Conflict while another job runs.

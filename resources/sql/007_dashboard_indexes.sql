@@ -1,4 +1,4 @@
--- Dashboard read paths. Schema version 8.
+-- Dashboard read paths. Schema version 7.
 
 -- The status strip's ingest rate (rows received in the last minute) and the activity chart
 -- (rows received per hour today) ask for a time range of received_at several times a second;

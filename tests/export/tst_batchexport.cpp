@@ -45,12 +45,13 @@ Expected<ExportResult> exportBatch(const QString &dataDir, const ExportRequest &
     return BatchExporter::run(**store, dataDir, request);
 }
 
-ExportRequest newBatch(const QString &trial = {}, const QString &since = {})
+ExportRequest newBatch(const QString &trial = {}, const QString &since = {}, const QString &until = {})
 {
     ExportRequest request;
     request.batch.siteId = u"SITE-01"_s;
     request.batch.trialFilter = trial;
     request.batch.sinceFilter = since;
+    request.batch.untilFilter = until;
     return request;
 }
 
@@ -206,6 +207,10 @@ private Q_SLOTS:
     void csvQuoting();
     void normalizeSince_data();
     void normalizeSince();
+    void normalizeUntil_data();
+    void normalizeUntil();
+    void checkRange_data();
+    void checkRange();
     void commandLine();
     void commandLineRejectsBadInput_data();
     void commandLineRejectsBadInput();
@@ -378,21 +383,40 @@ void tst_BatchExport::filters_data()
 {
     QTest::addColumn<QString>("trial");
     QTest::addColumn<QString>("since");
+    QTest::addColumn<QString>("until");
     QTest::addColumn<int>("expected"); // 0: nothing to export
 
-    QTest::addRow("all") << QString() << QString() << 3;
-    QTest::addRow("one trial") << u"TRIAL-A"_s << QString() << 2;
-    QTest::addRow("unknown trial") << u"TRIAL-X"_s << QString() << 0;
+    // The rows are completed at 2026-11-20T08:30Z (TRIAL-A), 2026-11-21T08:30Z (TRIAL-A) and
+    // 2026-11-22T08:00Z (TRIAL-B).
+    QTest::addRow("all") << QString() << QString() << QString() << 3;
+    QTest::addRow("one trial") << u"TRIAL-A"_s << QString() << QString() << 2;
+    QTest::addRow("unknown trial") << u"TRIAL-X"_s << QString() << QString() << 0;
     // 2026-11-21T09:30:00+01:00 is 08:30Z: on the bound, so included.
-    QTest::addRow("since, bound inclusive") << QString() << u"2026-11-21T08:30:00.000Z"_s << 2;
-    QTest::addRow("since, after all") << QString() << u"2026-11-25T00:00:00.000Z"_s << 0;
-    QTest::addRow("trial and since") << u"TRIAL-A"_s << u"2026-11-21T08:30:00.000Z"_s << 1;
+    QTest::addRow("since, bound inclusive") << QString() << u"2026-11-21T08:30:00.000Z"_s << QString() << 2;
+    QTest::addRow("since, after all") << QString() << u"2026-11-25T00:00:00.000Z"_s << QString() << 0;
+    QTest::addRow("trial and since") << u"TRIAL-A"_s << u"2026-11-21T08:30:00.000Z"_s << QString() << 1;
+    // On the bound, so excluded: only the 11-20 row is before it.
+    QTest::addRow("until, bound exclusive") << QString() << QString() << u"2026-11-21T08:30:00.000Z"_s << 1;
+    // A millisecond later the bound row is in.
+    QTest::addRow("until, just after a row") << QString() << QString() << u"2026-11-21T08:30:00.001Z"_s << 2;
+    QTest::addRow("until, before all") << QString() << QString() << u"2026-11-20T00:00:00.000Z"_s << 0;
+    QTest::addRow("trial and until") << u"TRIAL-B"_s << QString() << u"2026-11-23T00:00:00.000Z"_s << 1;
+    // One whole day: [11-21, 11-22) holds the 11-21 row only.
+    QTest::addRow("since and until, one day")
+        << QString() << u"2026-11-21T00:00:00.000Z"_s << u"2026-11-22T00:00:00.000Z"_s << 1;
+    QTest::addRow("since and until, both bounds on rows")
+        << QString() << u"2026-11-20T08:30:00.000Z"_s << u"2026-11-22T08:00:00.000Z"_s << 2;
+    QTest::addRow("since and until, between rows")
+        << QString() << u"2026-11-21T09:00:00.000Z"_s << u"2026-11-22T07:59:59.999Z"_s << 0;
+    QTest::addRow("trial, since and until")
+        << u"TRIAL-A"_s << u"2026-11-20T00:00:00.000Z"_s << u"2026-11-25T00:00:00.000Z"_s << 2;
 }
 
 void tst_BatchExport::filters()
 {
     QFETCH(QString, trial);
     QFETCH(QString, since);
+    QFETCH(QString, until);
     QFETCH(int, expected);
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
@@ -403,10 +427,12 @@ void tst_BatchExport::filters()
                     true);
     if (QTest::currentTestFailed())
         return;
-    const auto result = exportBatch(dir.path(), newBatch(trial, since));
+    const auto result = exportBatch(dir.path(), newBatch(trial, since, until));
     if (expected == 0) {
         QVERIFY(!result);
         QCOMPARE(result.error().code, ErrorCode::NotFound);
+        QVERIFY2(result.error().message.contains(u"with these filters"_s) == !QString(trial + since + until).isEmpty(),
+                 qPrintable(result.error().message));
         QCOMPARE(scalar(dir.path(), u"SELECT COUNT(*) FROM batches"_s), 0);
         QCOMPARE(scalar(dir.path(), u"SELECT COUNT(*) FROM submissions WHERE export_batch_id IS NOT NULL"_s), 0);
         return;
@@ -415,7 +441,21 @@ void tst_BatchExport::filters()
     QCOMPARE(result->batch.submissionCount, expected);
     QCOMPARE(result->batch.trialFilter, trial);
     QCOMPARE(result->batch.sinceFilter, since);
+    QCOMPARE(result->batch.untilFilter, until);
     QCOMPARE(scalar(dir.path(), u"SELECT COUNT(*) FROM submissions WHERE export_batch_id IS NOT NULL"_s), expected);
+    // Stored, audited and written into the manifest as given.
+    QCOMPARE(scalarValue(dir.path(), u"SELECT COALESCE(until_filter, '') FROM batches"_s).toString(), until);
+    const QString detail = scalarValue(dir.path(), u"SELECT detail FROM audit_log WHERE entity = 'batch' AND "
+                                                   u"action = 'created'"_s)
+                               .toString();
+    QVERIFY2(detail.contains(u"until "_s + until) == !until.isEmpty(), qPrintable(detail));
+    const QJsonObject filters = QJsonDocument::fromJson(readAll(QDir(result->folder).filePath(u"manifest.json"_s)))
+                                    .object()
+                                    .value("filters"_L1)
+                                    .toObject();
+    QVERIFY(filters.contains("until"_L1));
+    QCOMPARE(filters.value("until"_L1), until.isEmpty() ? QJsonValue() : QJsonValue(until));
+    QCOMPARE(filters.value("since"_L1), since.isEmpty() ? QJsonValue() : QJsonValue(since));
     verifyFiles(dir.path(), *result, expected);
 }
 
@@ -474,6 +514,62 @@ void tst_BatchExport::normalizeSince()
     }
 }
 
+void tst_BatchExport::normalizeUntil_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("normalized"); // empty: rejected
+
+    QTest::addRow("date") << u"2026-12-01"_s << u"2026-12-01T00:00:00.000Z"_s;
+    QTest::addRow("offset") << u"2026-12-01T00:30:00+01:00"_s << u"2026-11-30T23:30:00.000Z"_s;
+    QTest::addRow("no offset") << u"2026-12-01T08:00:00"_s << QString();
+    QTest::addRow("day 32") << u"2026-12-32"_s << QString();
+    QTest::addRow("empty") << QString() << QString();
+}
+
+void tst_BatchExport::normalizeUntil()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, normalized);
+    const auto result = BatchExporter::normalizeUntil(text);
+    if (normalized.isEmpty()) {
+        QVERIFY(!result);
+        QCOMPARE(result.error().code, ErrorCode::InvalidArgument);
+        // The until's own name, not --since's: the same parser serves both.
+        QCOMPARE(result.error().field, u"--until"_s);
+        QVERIFY2(result.error().message.startsWith(u"--until "_s), qPrintable(result.error().message));
+    } else {
+        QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+        QCOMPARE(*result, normalized);
+    }
+}
+
+void tst_BatchExport::checkRange_data()
+{
+    QTest::addColumn<QString>("since");
+    QTest::addColumn<QString>("until");
+    QTest::addColumn<bool>("valid");
+
+    QTest::addRow("neither") << QString() << QString() << true;
+    QTest::addRow("since only") << u"2026-11-01T00:00:00.000Z"_s << QString() << true;
+    QTest::addRow("until only") << QString() << u"2026-11-01T00:00:00.000Z"_s << true;
+    QTest::addRow("a millisecond") << u"2026-11-01T00:00:00.000Z"_s << u"2026-11-01T00:00:00.001Z"_s << true;
+    QTest::addRow("equal") << u"2026-11-01T00:00:00.000Z"_s << u"2026-11-01T00:00:00.000Z"_s << false;
+    QTest::addRow("reversed") << u"2026-11-02T00:00:00.000Z"_s << u"2026-11-01T00:00:00.000Z"_s << false;
+}
+
+void tst_BatchExport::checkRange()
+{
+    QFETCH(QString, since);
+    QFETCH(QString, until);
+    QFETCH(bool, valid);
+    const auto result = BatchExporter::checkRange(since, until);
+    QCOMPARE(bool(result), valid);
+    if (!valid) {
+        QCOMPARE(result.error().code, ErrorCode::InvalidArgument);
+        QCOMPARE(result.error().field, u"--until"_s);
+    }
+}
+
 void tst_BatchExport::commandLine()
 {
     QTemporaryDir dir;
@@ -484,6 +580,14 @@ void tst_BatchExport::commandLine()
 
     QByteArray out;
     QByteArray err;
+    // --until reaches the store, exclusive: the only row (08:30Z on 11-20) is not before 11-20T08:30Z.
+    QCOMPARE(SiteRelayProcess::runCommand(dir.path(), {u"export"_s, u"--until"_s, u"2026-11-20T09:30:00+01:00"_s}, &out,
+                                          &err),
+             0);
+    QVERIFY(out.isEmpty());
+    QVERIFY2(err.contains("nothing to export") && err.contains("with these filters"), err.constData());
+    QCOMPARE(scalar(dir.path(), u"SELECT COUNT(*) FROM batches"_s), 0);
+
     QCOMPARE(SiteRelayProcess::runCommand(dir.path(), {u"export"_s, u"--site"_s, u"SITE-01"_s}, &out, &err), 0);
     const QList<QByteArray> lines = out.trimmed().split('\n');
     QCOMPARE(lines.size(), 4);
@@ -536,6 +640,18 @@ void tst_BatchExport::commandLineRejectsBadInput_data()
     QTest::addColumn<QByteArray>("message");
 
     QTest::addRow("bad --since") << QStringList{u"export"_s, u"--since"_s, u"2026-13-01"_s} << QByteArray("--since");
+    QTest::addRow("bad --until") << QStringList{u"export"_s, u"--until"_s, u"next week"_s}
+                                 << QByteArray("--until must be a date");
+    QTest::addRow("--until equal to --since")
+        << QStringList{u"export"_s, u"--since"_s, u"2026-11-01"_s, u"--until"_s, u"2026-11-01T01:00:00+01:00"_s}
+        << QByteArray("--until (2026-11-01T00:00:00.000Z) must be later than --since");
+    QTest::addRow("--until before --since")
+        << QStringList{u"export"_s, u"--since"_s, u"2026-12-01"_s, u"--until"_s, u"2026-11-01"_s}
+        << QByteArray("must be later than --since");
+    QTest::addRow("batch with --until") << QStringList{u"export"_s, u"--batch"_s, u"x"_s, u"--until"_s, u"2026-11-01"_s}
+                                        << QByteArray("--batch");
+    QTest::addRow("--until without export")
+        << QStringList{u"--until"_s, u"2026-11-01"_s} << QByteArray("--until only goes with `export`");
     QTest::addRow("bad --trial") << QStringList{u"export"_s, u"--trial"_s, u"a b"_s} << QByteArray("--trial");
     QTest::addRow("bad --site") << QStringList{u"export"_s, u"--site"_s, u"x/y"_s} << QByteArray("--site");
     QTest::addRow("unknown batch") << QStringList{u"export"_s, u"--batch"_s, u"no-such-batch"_s}

@@ -644,9 +644,21 @@ void tst_BatchUpload::exportsApi()
     QVERIFY2(badBody.body.contains("\"field\":\"upload\""), badBody.body.constData());
     QCOMPARE(call("POST", "/api/v1/exports", R"({"format":"xls"})", coordinator).status, 400);
     QCOMPARE(call("POST", "/api/v1/exports", R"({"since":"yesterday"})", coordinator).status, 400);
+    // until: parsed as since is, and must be later than it; the errors name the API's field.
+    for (const QByteArray &body :
+         {QByteArray(R"({"until":"tomorrow"})"), QByteArray(R"({"since":"2026-11-02","until":"2026-11-01"})"),
+          QByteArray(R"({"since":"2026-11-01","until":"2026-11-01T00:00:00Z"})")}) {
+        const RawResponse badUntil = call("POST", "/api/v1/exports", body, coordinator);
+        QCOMPARE(badUntil.status, 400);
+        QVERIFY2(badUntil.body.contains("\"field\":\"until\"") && !badUntil.body.contains("--"),
+                 badUntil.body.constData());
+    }
+    QCOMPARE(call("POST", "/api/v1/exports", R"({"batchId":"x","until":"2026-11-01"})", coordinator).status, 400);
+    QCOMPARE(scalar(dir->path(), u"SELECT COUNT(*) FROM batches"_s), 0);
 
-    // Started at once (202), followed at its status URL.
-    const RawResponse started = call("POST", "/api/v1/exports", R"({"upload":true,"trialId":"TRIAL-A"})", coordinator);
+    // Started at once (202), followed at its status URL. The until bound is after every row.
+    const RawResponse started =
+        call("POST", "/api/v1/exports", R"({"upload":true,"trialId":"TRIAL-A","until":"2100-01-01"})", coordinator);
     QCOMPARE(started.status, 202);
     const QJsonObject job = QJsonDocument::fromJson(started.body).object();
     const QByteArray statusUrl = job.value("statusUrl"_L1).toString().toLatin1();
@@ -679,6 +691,8 @@ void tst_BatchUpload::exportsApi()
     const QJsonObject first = listed.value("batches"_L1).toArray().first().toObject();
     QCOMPARE(first.value("batchId"_L1).toString(), batchId);
     QCOMPARE(first.value("state"_L1).toString(), u"uploaded"_s);
+    QCOMPARE(first.value("untilFilter"_L1).toString(), u"2100-01-01T00:00:00.000Z"_s);
+    QVERIFY(first.value("sinceFilter"_L1).isNull());
     QCOMPARE(first.value("upload"_L1).toObject().value("state"_L1).toString(), u"confirmed"_s);
     QVERIFY(first.value("checksums"_L1).toObject().contains("clinical.odm.xml"_L1));
     QCOMPARE(listed.value("jobs"_L1).toArray().size(), 1);

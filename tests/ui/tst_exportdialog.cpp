@@ -9,6 +9,7 @@
 #include "testserver.h"
 
 #include <QCheckBox>
+#include <QDateEdit>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -56,6 +57,8 @@ private Q_SLOTS:
     void cancelStopsTheUpload();
     void showsFieldErrorsInFull();
     void batchesDialogReuploads();
+    void untilBoundsTheBatch();
+    void untilOffForSelectionAndBatch();
 };
 
 void tst_ExportDialog::initTestCase()
@@ -209,6 +212,68 @@ void tst_ExportDialog::batchesDialogReuploads()
     QCOMPARE(stub.requestCount(), 4);
     QCOMPARE(stub.confirmedRecordIds().size(), Submissions);
     QTRY_COMPARE_WITH_TIMEOUT(table->item(0, 4)->text(), u"uploaded"_s, JobMs);
+}
+
+void tst_ExportDialog::untilBoundsTheBatch()
+{
+    auto dir = freshDataDir(m_template.path());
+    ExportDialog dialog(dir->path(), Settings());
+    dialog.show();
+    auto *sinceCheck = dialog.findChild<QCheckBox *>(u"sinceCheck"_s);
+    auto *sinceEdit = dialog.findChild<QDateEdit *>(u"sinceEdit"_s);
+    auto *untilCheck = dialog.findChild<QCheckBox *>(u"untilCheck"_s);
+    auto *untilEdit = dialog.findChild<QDateEdit *>(u"untilEdit"_s);
+    auto *result = dialog.findChild<QLabel *>(u"resultLabel"_s);
+    QVERIFY(sinceCheck && sinceEdit && untilCheck && untilEdit && result);
+    QVERIFY(untilCheck->isEnabled());
+    QVERIFY(!untilEdit->isEnabled()); // until the box is ticked
+    untilCheck->setChecked(true);
+    QVERIFY(untilEdit->isEnabled());
+
+    // Every row was completed on 2026-11-26 (08:30Z): "before 11-26" is exclusive of that day.
+    untilEdit->setDate(QDate(2026, 11, 26));
+    dialog.startExport();
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.lastResult().has_value(), JobMs);
+    QCOMPARE(dialog.lastResult()->status, ExportJobResult::Status::NothingToExport);
+    QCOMPARE(scalar(dir->path(), u"SELECT COUNT(*) FROM batches"_s), 0);
+
+    // An empty range does not start a job.
+    sinceCheck->setChecked(true);
+    sinceEdit->setDate(QDate(2026, 11, 27));
+    untilEdit->setDate(QDate(2026, 11, 27));
+    dialog.startExport();
+    QVERIFY(!dialog.isRunning());
+    QVERIFY2(result->text().contains(u"Completed before"_s), qPrintable(result->text()));
+
+    // [11-26, 11-27) holds them all, and the batch records both bounds.
+    sinceEdit->setDate(QDate(2026, 11, 26));
+    dialog.startExport();
+    QVERIFY(dialog.isRunning());
+    QVERIFY(!untilCheck->isEnabled() && !untilEdit->isEnabled()); // not while running
+    QTRY_VERIFY_WITH_TIMEOUT(dialog.lastResult().has_value(), JobMs);
+    QVERIFY2(dialog.lastResult()->ok(), qPrintable(dialog.lastResult()->error.message));
+    QCOMPARE(dialog.lastResult()->files.batch.submissionCount, Submissions);
+    QCOMPARE(dialog.lastResult()->files.batch.untilFilter, u"2026-11-27T00:00:00.000Z"_s);
+    QCOMPARE(scalarValue(dir->path(), u"SELECT until_filter FROM batches"_s).toString(), u"2026-11-27T00:00:00.000Z"_s);
+    QCOMPARE(scalarValue(dir->path(), u"SELECT since_filter FROM batches"_s).toString(), u"2026-11-26T00:00:00.000Z"_s);
+    QVERIFY(untilCheck->isEnabled() && untilEdit->isEnabled());
+}
+
+void tst_ExportDialog::untilOffForSelectionAndBatch()
+{
+    ExportDialog dialog(m_scratch.path(), Settings());
+    auto *untilCheck = dialog.findChild<QCheckBox *>(u"untilCheck"_s);
+    auto *untilEdit = dialog.findChild<QDateEdit *>(u"untilEdit"_s);
+    QVERIFY(untilCheck && untilEdit);
+    untilCheck->setChecked(true);
+    dialog.setSelection({u"00000000-0000-4000-8000-000000000001"_s});
+    QVERIFY(!untilCheck->isEnabled() && !untilEdit->isEnabled());
+    dialog.setSelection({});
+    QVERIFY(untilCheck->isEnabled() && untilEdit->isEnabled());
+    dialog.setBatch(u"some-batch"_s, false);
+    QVERIFY(!untilCheck->isEnabled() && !untilEdit->isEnabled());
+    dialog.setBatch(QString(), false);
+    QVERIFY(untilCheck->isEnabled() && untilEdit->isEnabled());
 }
 
 QTEST_MAIN(tst_ExportDialog)
