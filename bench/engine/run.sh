@@ -37,9 +37,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build_dir=${1:-build-bench}
-[[ $build_dir = /* ]] || build_dir="$repo/$build_dir"
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$here/../lib.sh"
+build_dir=$(resolve_build_dir "${1:-}")
 binary="$build_dir/app/siterelay"
 stub_binary="$build_dir/bench/siterelay_stub_analysis"
 
@@ -52,36 +52,13 @@ slow_tasks=${SLOW_TASKS:-1000}
 slow_delay=${SLOW_DELAY_MS:-500}
 scenarios=${BENCH_SCENARIOS:-leak ingest throughput slow}
 
-failures=()
-fail() {
-    failures+=("$*")
-    echo "!! FAIL: $*" >&2
-}
-
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
-}
-
-ensure_tool() { # command, Debian package
-    command -v "$1" >/dev/null 2>&1 && return
-    echo "== installing $2"
-    as_root apt-get install -y "$2" >/dev/null || {
-        as_root apt-get update >/dev/null
-        as_root apt-get install -y "$2" >/dev/null
-    }
-}
-
 ensure_tool wrk wrk
 ensure_tool sqlite3 sqlite3
 
-if [[ ! -x $binary || ! -x $stub_binary ]]; then
-    echo "== building siterelay and siterelay_stub_analysis in $build_dir (Release)"
-    cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSITERELAY_BUILD_BENCH=ON >/dev/null
-    cmake --build "$build_dir" --target siterelay siterelay_stub_analysis
-fi
+ensure_built "$build_dir" siterelay siterelay_stub_analysis
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/siterelay-engine-bench.XXXXXX")
-server_pid="" stub_pid="" sampler_pid="" wrk_pid=""
+server_pid="" stub_pid="" wrk_pid=""
 stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
     [[ -n $1 ]] && kill -0 "$1" 2>/dev/null || return 0
     kill -TERM "$1" 2>/dev/null || true
@@ -89,8 +66,8 @@ stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
     kill -KILL "$1" 2>/dev/null || true
 }
 cleanup() {
-    [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null || true
-    [[ -n $wrk_pid ]] && kill -KILL "$wrk_pid" 2>/dev/null || true
+    if [[ -n $sampler_pid ]]; then kill "$sampler_pid" 2>/dev/null || true; fi
+    if [[ -n $wrk_pid ]]; then kill -KILL "$wrk_pid" 2>/dev/null || true; fi
     stop_pid "$stub_pid"
     stop_pid "$server_pid"
     rm -rf "$work"
@@ -99,13 +76,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The server's QGuiApplication (for PDF reports) warns once per start without a runtime directory.
-export XDG_RUNTIME_DIR="$work/runtime"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+private_runtime_dir "$work/runtime"
 
 clk_tck=$(getconf CLK_TCK)
 now() { echo "${EPOCHREALTIME/,/.}"; } # seconds with microseconds
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-calc() { awk "BEGIN { $1 }"; }
 
 # --- /api/v1/stats (loopback clients need no token) ------------------------------------------------
 # Polled every 50-500 ms while the figures are taken, so without starting a process: bash's
@@ -126,32 +101,7 @@ jget() { # json section key -> the number (the sections are flat objects)
 }
 
 # --- process sampling ----------------------------------------------------------------------------------
-status_field() { # pid field -> value (kB for VmRSS)
-    awk -v k="$2:" '$1 == k { print $2; exit }' "/proc/$1/status" 2>/dev/null || echo 0
-}
-mb() { calc "printf \"%.1f\", $1 / 1024"; }
-
-start_sampler() { # pid out-file: every 100 ms, the peak VmRSS (kB) and the most threads seen
-    (
-        peak=0 threads=0
-        while [[ -r /proc/$1/status ]]; do
-            while read -r key value _; do
-                case $key in
-                VmRSS:) if ((value > peak)); then peak=$value; fi ;;
-                Threads:) if ((value > threads)); then threads=$value; fi ;;
-                esac
-            done <"/proc/$1/status" 2>/dev/null || true
-            echo "$peak $threads" >"$2.tmp" && mv "$2.tmp" "$2"
-            sleep 0.1
-        done
-    ) &
-    sampler_pid=$!
-}
-stop_sampler() {
-    kill "$sampler_pid" 2>/dev/null || true
-    wait "$sampler_pid" 2>/dev/null || true
-    sampler_pid=""
-}
+# start_sampler (bench/lib.sh) samples every 100 ms here: the leak scenario's peak is short-lived.
 
 thread_names() { # pid -> "name×count, ..." of its threads now
     cat /proc/"$1"/task/*/comm 2>/dev/null | sort | uniq -c | sort -rn | awk '{ n = $1; $1 = ""; sub(/^ /, ""); printf "%s%s×%d", (NR > 1 ? ", " : ""), $0, n }'
@@ -161,27 +111,9 @@ thread_names() { # pid -> "name×count, ..." of its threads now
 # (schedstat run_delay, ns). A thread that is slow while using little CPU and waiting little for
 # one is blocked (a lock, I/O, another thread); one that waits a lot is starved by the machine.
 wrk_ticks=0 # CPU ticks of every wrk run so far (they come and go between snapshots)
-process_ticks() { # pid -> utime+stime of the whole process
-    local stat
-    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || { echo 0; return; }
-    stat=${stat##*) }
-    read -r -a f <<<"$stat"
-    echo $((f[11] + f[12]))
-}
 cpu_snapshot() { # server-pid -> lines "tid comm ticks run_delay_ns" per server thread, then the stub, wrk and the machine
-    local task tid comm stat sched
-    for task in /proc/"$1"/task/*; do
-        tid=${task##*/}
-        # read, not $(<file): with set -e, bash 5.2 exits when $(<file) cannot open a thread's file
-        # that ended since the glob, whatever follows the ||.
-        { read -r comm <"$task/comm"; } 2>/dev/null || continue
-        { read -r stat <"$task/stat"; } 2>/dev/null || continue
-        { read -r sched <"$task/schedstat"; } 2>/dev/null || sched="0 0 0"
-        stat=${stat##*) }
-        read -r -a f <<<"$stat"
-        read -r -a d <<<"$sched"
-        echo "$tid ${comm// /_} $((f[11] + f[12])) ${d[1]}"
-    done
+    local stat f
+    thread_ticks "$1"
     echo "stub - $([[ -n $stub_pid ]] && process_ticks "$stub_pid" || echo 0) 0"
     echo "wrk - $wrk_ticks 0"
     # Every other process alive now (kernel threads too), and what this script's reaped children
@@ -199,7 +131,7 @@ cpu_snapshot() { # server-pid -> lines "tid comm ticks run_delay_ns" per server 
     read -r -a f <<<"$stat"
     echo "children - $((f[13] + f[14])) 0"
     # All CPUs, all processes: user+nice+system+irq+softirq+steal ticks.
-    awk '/^cpu / { print "machine", "-", $2 + $3 + $4 + $7 + $8 + $9, 0; exit }' /proc/stat
+    echo "machine - $(machine_busy_ticks) 0"
 }
 cpu_report() { # before-file after-file seconds -> CPU per server thread name (busiest first), stub, wrk, others
     awk -v secs="$3" -v tck="$clk_tck" -v cores="$(nproc)" '
@@ -232,17 +164,7 @@ start_stub() { # mode [delay-ms]
     stub_log="$work/stub.$1.$tag.log"
     "$stub_binary" --port 0 --mode "$1" --delay-ms "${2:-1000}" >"$stub_log" 2>&1 &
     stub_pid=$!
-    local deadline=$((SECONDS + 15))
-    stub_port=""
-    until [[ -n $stub_port ]]; do
-        stub_port=$(sed -n 's|^stub listening on http://127.0.0.1:\([0-9][0-9]*\).*|\1|p' "$stub_log" 2>/dev/null)
-        [[ -n $stub_port ]] && break
-        if ! kill -0 "$stub_pid" 2>/dev/null || ((SECONDS >= deadline)); then
-            fail "stub ($1) did not start: $(cat "$stub_log")"
-            return 1
-        fi
-        sleep 0.05
-    done
+    stub_port=$(wait_for_port "$stub_log" "$stub_pid" 15 0.05) || { fail "stub ($1) did not start: $(cat "$stub_log")"; return 1; }
 }
 stop_stub() { # -> stub_counters "requests=.. answered=.. rejected=.. connections=.. open=.."
     stop_pid "$stub_pid"
@@ -266,40 +188,21 @@ start_server() { # settings... (uses data_dir; adds the device token on first us
     : >"$data_dir/stdout.log"
     "$binary" --headless --bind 127.0.0.1 --port 0 "${server_settings[@]}" >"$data_dir/stdout.log" 2>>"$data_dir/stderr.log" &
     server_pid=$!
-    local deadline=$((SECONDS + 30))
-    port=""
-    until [[ -n $port ]]; do
-        port=$(sed -n 's|.*listening on http://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$data_dir/stdout.log" | head -n 1)
-        [[ -n $port ]] && break
-        kill -0 "$server_pid" 2>/dev/null || { fail "server exited at start: $(tail -n 5 "$data_dir/stderr.log")"; return 1; }
-        ((SECONDS < deadline)) || { fail "server did not print its listening line within 30 s"; return 1; }
-        sleep 0.02
-    done
+    local status=0
+    port=$(wait_for_port "$data_dir/stdout.log" "$server_pid" 30 0.02) || status=$?
+    case $status in
+    1) fail "server exited at start: $(tail -n 5 "$data_dir/stderr.log")"; return 1 ;;
+    2) fail "server did not print its listening line within 30 s"; return 1 ;;
+    esac
 }
 stop_server() {
-    local pid=$server_pid
-    kill -0 "$pid" 2>/dev/null || { fail "server (pid $pid) had died: $(tail -n 5 "$data_dir/stderr.log")"; server_pid=""; return; }
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-        fail "server did not stop within 30 s of SIGTERM; killed"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || fail "server exited with status $? after SIGTERM"
+    stop_server_pid "$server_pid" 30 "$data_dir/stderr.log" "" ""
     server_pid=""
-    local warnings
-    warnings=$(grep -cE '^[0-9T:.-]+ [WEC] ' "$data_dir/stderr.log" || true)
-    if ((warnings > 0)); then
-        echo "   server log: $warnings warning/error lines, most frequent:"
-        grep -E '^[0-9T:.-]+ [WEC] ' "$data_dir/stderr.log" | cut -d' ' -f2- | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/     /'
-    fi
 }
 
 db_query() { sqlite3 -batch -cmd '.timeout 10000' "$data_dir/siterelay.sqlite" "$1"; }
 
 # --- load ------------------------------------------------------------------------------------------------
-field() { local v=${2##* "$1"=}; echo "${v%% *}"; }
 wrk_result() { # out-file -> checks it; sets w_acked w_p99 w_rps
     local result
     result=$(grep '^RESULT ' "$1" || true)
@@ -383,7 +286,7 @@ wait_settled() { # expected-count timeout-seconds interval -> sets settle_t (tim
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "SiteRelay processing-engine benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "binary:   $binary ($("$binary" --version 2>/dev/null | head -n 1 || echo '?'))"
-echo "machine:  $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -h | awk '/^Mem:/ { print $2 }') RAM"
+echo "machine:  $(machine_summary)"
 echo "load:     $load_start (1/5/15 min) at start"
 echo "NOTE:     wrk, the stub and the server share the machine's $(nproc) cores."
 echo
@@ -403,7 +306,7 @@ scenario_leak() {
     s=$(stats)
     R[leak.pool]=$(jget "$s" engine workersMax)
     echo "   idle: RSS $(mb "$rss0") MB, $thr0 threads ($(thread_names "$server_pid")); pool size ${R[leak.pool]}"
-    start_sampler "$server_pid" "$work/leak.sample"
+    start_sampler "$server_pid" "$work/leak.sample" 0.1
     cpu_snapshot "$server_pid" >"$work/leak.cpu0"
     local t0
     t0=$(now)
@@ -590,7 +493,6 @@ done
 
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at end; $load_start at start"
 echo
-verdict() { if [[ $1 == 1 ]]; then echo "met"; else echo "NOT met"; fi; }
 v() { verdict "$(calc "print ($1)")"; }
 echo "| scenario | figure | value | target | verdict |"
 echo "|---|---|---:|---|---|"
@@ -627,11 +529,6 @@ if [[ -n ${R[slow.secs]:-} ]]; then
     echo "| | requests that reached the stub / answered | ${R[slow.stub_requests]} / ${R[slow.stub_answered]} | | |"
 fi
 
-if ((${#failures[@]} > 0)); then
-    echo
-    echo "!! ${#failures[@]} FAILURE(S):"
-    printf '!!   %s\n' "${failures[@]}"
-    exit 1
-fi
+report_failures
 echo
 echo "All runs clean: every submission was answered 202 and every scenario settled."

@@ -21,45 +21,29 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build_dir=${1:-build-bench}
-[[ $build_dir = /* ]] || build_dir="$repo/$build_dir"
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$here/../lib.sh"
+build_dir=$(resolve_build_dir "${1:-}")
 rows=${2:-100000}
 binary="$build_dir/app/siterelay"
 rss_target_kb=$((100 * 1024))
 
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
-}
-ensure_tool() { # command, Debian package
-    command -v "$1" >/dev/null 2>&1 && return
-    echo "== installing $2"
-    as_root apt-get install -y "$2" >/dev/null || {
-        as_root apt-get update >/dev/null
-        as_root apt-get install -y "$2" >/dev/null
-    }
-}
 ensure_tool sqlite3 sqlite3
 ensure_tool curl curl
 [[ -x /usr/bin/time ]] || ensure_tool /usr/bin/time time
 
-if [[ ! -x $binary ]]; then
-    echo "== building siterelay in $build_dir (Release)"
-    cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build_dir" --target siterelay
-fi
+ensure_built "$build_dir" siterelay
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/siterelay-export-bench.XXXXXX")
 data="$work/data"
 mkdir -p "$data"
 server_pid=""
 cleanup() {
-    [[ -n $server_pid ]] && kill -KILL "$server_pid" 2>/dev/null || true
+    if [[ -n $server_pid ]]; then kill -KILL "$server_pid" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
-export XDG_RUNTIME_DIR="$work/runtime"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+private_runtime_dir "$work/runtime"
 db="$data/siterelay.sqlite"
 
 echo "== seeding real processed rows through the server"
@@ -67,13 +51,7 @@ token=$("$binary" device add bench --data-dir "$data" | tail -1)
 "$binary" --headless --bind 127.0.0.1 --port 0 --data-dir "$data" --set report/enabled=false \
     >"$work/server.log" 2>&1 &
 server_pid=$!
-port=""
-for _ in $(seq 200); do
-    port=$(sed -n 's#.*listening on http://[^:]*:\([0-9]*\).*#\1#p' "$work/server.log" | head -1)
-    [[ -n $port ]] && break
-    sleep 0.05
-done
-[[ -n $port ]] || { cat "$work/server.log"; echo "!! the server did not start"; exit 1; }
+port=$(wait_for_port "$work/server.log" "$server_pid" 10 0.05) || { cat "$work/server.log"; echo "!! the server did not start"; exit 1; }
 seeds=0
 for level in 0 1 2 3; do
     for q in phq9 gad7; do

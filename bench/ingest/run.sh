@@ -29,9 +29,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build_dir=${1:-build-bench}
-[[ $build_dir = /* ]] || build_dir="$repo/$build_dir"
+# shellcheck source=SCRIPTDIR/../lib.sh
+source "$here/../lib.sh"
+build_dir=$(resolve_build_dir "${1:-}")
 binary="$build_dir/app/siterelay"
 
 duration=${BENCH_DURATION:-10}
@@ -40,33 +40,9 @@ connections=${BENCH_CONNECTIONS:-16 64 256}
 wrk_threads=${WRK_THREADS:-1}
 scenarios=${BENCH_SCENARIOS:-echo full normal full-engine}
 
-failures=()
-fail() {
-    failures+=("$*")
-    echo "!! FAIL: $*" >&2
-}
-
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
-}
-
-ensure_tool() { # command, Debian package
-    if command -v "$1" >/dev/null 2>&1; then return; fi
-    echo "== installing $2"
-    as_root apt-get install -y "$2" >/dev/null || {
-        as_root apt-get update >/dev/null
-        as_root apt-get install -y "$2" >/dev/null
-    }
-}
-
 ensure_tool wrk wrk
 ensure_tool sqlite3 sqlite3
-
-if [[ ! -x $binary ]]; then
-    echo "== building $binary (Release)"
-    cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build_dir" --target siterelay
-fi
+ensure_built "$build_dir" siterelay
 
 for scenario in $scenarios; do
     case $scenario in
@@ -76,7 +52,6 @@ for scenario in $scenarios; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/siterelay-bench.XXXXXX")
-sampler_pid=""
 declare -A server_pid server_dir server_port server_token
 cleanup() {
     if [[ -n $sampler_pid ]]; then kill "$sampler_pid" 2>/dev/null || true; fi
@@ -94,10 +69,7 @@ trap 'exit 130' INT TERM
 clk_tck=$(getconf CLK_TCK)
 
 # Qt warns once at start without it (QStandardPaths); give the servers their own.
-if [[ -z ${XDG_RUNTIME_DIR:-} ]]; then
-    export XDG_RUNTIME_DIR="$work/xdg-runtime"
-    mkdir -m 700 "$XDG_RUNTIME_DIR"
-fi
+if [[ -z ${XDG_RUNTIME_DIR:-} ]]; then private_runtime_dir "$work/xdg-runtime"; fi
 
 label() {
     case $1 in
@@ -109,18 +81,7 @@ label() {
 }
 
 # --- CPU accounting ---------------------------------------------------------------------------------
-cpu_snapshot() { # pid -> lines "tid comm ticks" (utime+stime of every thread)
-    local task tid comm stat
-    for task in /proc/"$1"/task/*; do
-        tid=${task##*/}
-        # A thread may end between listing and reading; under set -e that must not end the script.
-        { read -r comm <"$task/comm"; } 2>/dev/null || continue
-        { read -r stat <"$task/stat"; } 2>/dev/null || continue
-        stat=${stat##*) } # fields after "(comm) ": state is field 3, utime 14, stime 15
-        read -r -a f <<<"$stat"
-        echo "$tid ${comm// /_} $((f[11] + f[12]))"
-    done
-}
+cpu_snapshot() { thread_ticks "$1"; } # pid -> lines "tid comm ticks ..." (utime+stime of every thread)
 
 cpu_report() { # before-file after-file seconds -> "server NN% (thread NN%, ...)", busiest first
     awk -v secs="$3" -v tck="$clk_tck" '
@@ -133,34 +94,6 @@ cpu_report() { # before-file after-file seconds -> "server NN% (thread NN%, ...)
             for (i = 1; i <= n; i++) if (pct[order[i]] >= 1) { line = line sep sprintf("%s %.0f%%", name[order[i]], pct[order[i]]); sep = ", " }
             print line ")"
         }' "$1" "$2"
-}
-
-machine_busy_ticks() { # all CPUs, all processes: user+nice+system+irq+softirq+steal ticks
-    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
-}
-
-# --- RSS / thread sampler: every 200 ms, keeps the peak VmRSS and the most threads seen -------------
-start_sampler() { # pid out-file
-    (
-        peak=0 threads=0
-        while [[ -r /proc/$1/status ]]; do
-            while read -r key value _; do
-                case $key in
-                VmRSS:) if ((value > peak)); then peak=$value; fi ;;
-                Threads:) if ((value > threads)); then threads=$value; fi ;;
-                esac
-            done <"/proc/$1/status" 2>/dev/null || true
-            echo "$peak $threads" >"$2.tmp" && mv "$2.tmp" "$2"
-            sleep 0.2
-        done
-    ) &
-    sampler_pid=$!
-}
-
-stop_sampler() {
-    kill "$sampler_pid" 2>/dev/null || true
-    wait "$sampler_pid" 2>/dev/null || true
-    sampler_pid=""
 }
 
 # --- server lifecycle ---------------------------------------------------------------------------------
@@ -181,14 +114,12 @@ start_server() { # scenario
     "$binary" --headless --bind 127.0.0.1 --port 0 "${settings[@]}" >"$dir/stdout.log" 2>"$dir/stderr.log" &
     local pid=$!
     server_pid[$1]=$pid server_dir[$1]=$dir server_token[$1]=$token
-    local deadline=$((SECONDS + 30)) port=""
-    while [[ -z $port ]]; do
-        port=$(sed -n 's|.*listening on http://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$dir/stdout.log" 2>/dev/null | head -n 1)
-        if [[ -n $port ]]; then break; fi
-        kill -0 "$pid" 2>/dev/null || { fail "$1: server exited at start: $(tail -n 5 "$dir/stderr.log")"; return 1; }
-        ((SECONDS < deadline)) || { fail "$1: server did not print its listening line within 30 s"; return 1; }
-        sleep 0.1
-    done
+    local port status=0
+    port=$(wait_for_port "$dir/stdout.log" "$pid" 30 0.1) || status=$?
+    case $status in
+    1) fail "$1: server exited at start: $(tail -n 5 "$dir/stderr.log")"; return 1 ;;
+    2) fail "$1: server did not print its listening line within 30 s"; return 1 ;;
+    esac
     server_port[$1]=$port
     echo "   $(label "$1"): pid $pid, port $port, storage/synchronous=$sync, engine/enabled=$engine"
 }
@@ -196,35 +127,11 @@ start_server() { # scenario
 stop_server() { # scenario
     local pid=${server_pid[$1]} dir=${server_dir[$1]}
     unset "server_pid[$1]"
-    if ! kill -0 "$pid" 2>/dev/null; then
-        fail "$1: server (pid $pid) had died: $(tail -n 5 "$dir/stderr.log")"
-        return
-    fi
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + 15))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-        fail "$1: server did not stop within 15 s of SIGTERM; killed"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    local status=0
-    wait "$pid" 2>/dev/null || status=$?
-    ((status == 0)) || fail "$1: server exited with status $status after SIGTERM"
-    local warnings
-    warnings=$(grep -cE '^[0-9T:.-]+ [WEC] ' "$dir/stderr.log" || true)
-    if ((warnings > 0)); then
-        echo "   $(label "$1") server log: $warnings warning/error lines, most frequent:"
-        grep -E '^[0-9T:.-]+ [WEC] ' "$dir/stderr.log" | cut -d' ' -f2- | sort | uniq -c | sort -rn | head -n 3 | sed 's/^/     /'
-    fi
+    stop_server_pid "$pid" 15 "$dir/stderr.log" "$1: " "$(label "$1") "
 }
 
 rows() { # scenario
     sqlite3 -cmd '.timeout 10000' "${server_dir[$1]}/siterelay.sqlite" 'SELECT count(*) FROM submissions;'
-}
-
-field() { # name line
-    local value=${2##* "$1"=}
-    echo "${value%% *}"
 }
 
 # --- one wrk run ----------------------------------------------------------------------------------------
@@ -244,7 +151,7 @@ run_wrk() { # scenario connections seconds run-tag measured(0|1)
     if [[ $scenario != echo ]]; then rows_before=$(rows "$scenario"); fi
     r_rps=0 r_p50=0 r_p99=0 r_rss_mb=0 r_threads=0 r_cpu="" r_wrk_cpu="" r_other_cpu="" r_check=""
 
-    start_sampler "$pid" "$out.rss"
+    start_sampler "$pid" "$out.rss" 0.2
     cpu_snapshot "$pid" >"$out.cpu0"
     machine_busy_ticks >"$out.busy0"
     local TIMEFORMAT='%U %S %R'
@@ -280,7 +187,7 @@ run_wrk() { # scenario connections seconds run-tag measured(0|1)
     r_rps=$(awk -v n="$acked" -v us="$(field durationUs "$result")" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
     local rss_kb=0 wu ws wall
     read -r rss_kb r_threads <"$out.rss" || true
-    r_rss_mb=$(awk -v kb="$rss_kb" 'BEGIN { printf "%.1f", kb / 1024 }')
+    r_rss_mb=$(mb "$rss_kb")
     read -r wu ws wall <"$out.time"
     r_cpu=$(cpu_report "$out.cpu0" "$out.cpu1" "$wall")
     r_wrk_cpu=$(awk -v u="$wu" -v s="$ws" -v w="$wall" 'BEGIN { printf "%.0f%%", 100 * (u + s) / w }')
@@ -340,7 +247,7 @@ warm_up() { # scenario
 # --- the run ------------------------------------------------------------------------------------------
 echo "SiteRelay ingest benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "binary:   $binary ($("$binary" --version 2>/dev/null | head -n 1 || echo '?'), built $(date -u -r "$binary" '+%Y-%m-%d %H:%M UTC'))"
-echo "machine:  $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -h | awk '/^Mem:/ { print $2 }') RAM"
+echo "machine:  $(machine_summary)"
 echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
 echo "wrk:      $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), -t$wrk_threads, ${duration}s per point, ${warmup}s warm-up per server, --timeout 10s"
 echo "NOTE:     wrk runs on the same $(nproc)-core machine as the server and competes with it for CPU;"
@@ -403,7 +310,6 @@ done
 
 echo
 echo "Targets (issue): with FULL, acknowledged/s >= 40% of the echo ceiling, p99 < 10 ms at 64 connections; RSS < 100 MB"
-verdict() { if [[ $1 == 1 ]]; then echo "met"; else echo "NOT met"; fi; }
 for c in $connections; do
     r=$(ratio full echo "$c")
     if [[ $r != - ]]; then
@@ -417,11 +323,6 @@ peak=0
 for key in "${!res_rss[@]}"; do peak=$(awk -v a="$peak" -v b="${res_rss[$key]}" 'BEGIN { print (b > a ? b : a) }'); done
 echo "  peak RSS over all runs: $peak MB -> $(verdict "$(awk -v p="$peak" 'BEGIN { print (p > 0 && p < 100) }')")"
 
-if ((${#failures[@]} > 0)); then
-    echo
-    echo "!! ${#failures[@]} FAILURE(S):"
-    printf '!!   %s\n' "${failures[@]}"
-    exit 1
-fi
+report_failures
 echo
 echo "All runs clean: every response was 202 and every acknowledged submission is in the database."
