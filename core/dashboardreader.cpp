@@ -319,23 +319,10 @@ Expected<SubmissionDetails> DashboardReader::Worker::details(const QString &subm
     details.reviewNote = query.value(c++).toString();
     query.finish();
 
-    query.prepare(u"SELECT number, started_at, ended_at, stage_reached, outcome, error, stage_durations "
-                  u"FROM attempts WHERE submission_id = ? ORDER BY number"_s);
-    query.addBindValue(submissionId);
-    if (!query.exec())
-        return Database::storageError(u"reading attempts"_s, query.lastError());
-    while (query.next()) {
-        AttemptEntry attempt;
-        attempt.number = query.value(0).toInt();
-        attempt.startedAt = query.value(1).toString();
-        attempt.endedAt = query.value(2).toString();
-        attempt.stageReached = query.value(3).toString();
-        attempt.outcome = query.value(4).toString();
-        attempt.error = query.value(5).toString();
-        attempt.stageDurationsMs = QJsonDocument::fromJson(query.value(6).toByteArray()).object();
-        details.attempts.append(attempt);
-    }
-    query.finish();
+    auto attempts = readAttempts(*db, submissionId);
+    if (!attempts)
+        return attempts.error();
+    details.attempts = std::move(attempts).value();
 
     query.prepare(u"SELECT id, rule_id, severity, message, item_id, item_value, raised_at, acknowledged_at, "
                   u"acknowledged_by, acknowledge_note FROM alerts WHERE submission_id = ? ORDER BY id"_s);

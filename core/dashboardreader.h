@@ -1,5 +1,6 @@
 #pragma once
 
+#include "attemptinfo.h"
 #include "expected.h"
 
 #include <QDateTime>
@@ -126,17 +127,6 @@ struct AlertEntry
     QString acknowledgeNote;
 };
 
-struct AttemptEntry
-{
-    int number = 0;
-    QString startedAt;
-    QString endedAt;
-    QString stageReached;
-    QString outcome; ///< empty while running
-    QString error;
-    QJsonObject stageDurationsMs;
-};
-
 /// One point of a patient's trend: a scored submission.
 struct ScorePoint
 {
@@ -160,7 +150,7 @@ struct SubmissionDetails
     QString reviewedAt;
     QString reviewedBy;
     QString reviewNote;
-    QList<AttemptEntry> attempts;
+    QList<AttemptInfo> attempts;
     QList<AlertEntry> alerts;
     QList<AuditEntry> audit;
     QList<ScorePoint> patientHistory; ///< the patient's scored submissions, oldest first, all questionnaires

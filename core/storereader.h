@@ -1,5 +1,6 @@
 #pragma once
 
+#include "attemptinfo.h"
 #include "device.h"
 #include "expected.h"
 
@@ -31,18 +32,6 @@ struct SubmissionStatus
     QString nextAttemptAt;
     std::optional<int> scoreTotal;
     QString scoreBand;
-};
-
-/// One attempt as shown by the API and the dashboard.
-struct AttemptInfo
-{
-    int number = 0;
-    QString startedAt;
-    QString endedAt;
-    QString stageReached;
-    QString outcome; ///< empty while running
-    QString error;
-    QJsonObject stageDurationsMs;
 };
 
 /**

@@ -220,7 +220,7 @@ void DetailsPane::fillAnswers()
 void DetailsPane::fillAttempts()
 {
     m_attempts->clear();
-    for (const AttemptEntry &attempt : std::as_const(m_details.attempts)) {
+    for (const AttemptInfo &attempt : std::as_const(m_details.attempts)) {
         auto *entry = new QTreeWidgetItem(m_attempts, {QString::number(attempt.number), localTime(attempt.startedAt),
                                                        localTime(attempt.endedAt),
                                                        attempt.outcome.isEmpty() ? tr("running") : attempt.outcome,
